@@ -1,0 +1,70 @@
+/** `zt-hil cert …`: the kit's 72-byte compressed certificates (atcacert). */
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { CertificateError } from "../errors.ts";
+import { definitionFor } from "../pki/atcacert/cert-def.ts";
+import { decodeSignerRecord, encodeSignerRecord } from "../pki/atcacert/compressed.ts";
+import { compressCertificate, rebuildCertificate } from "../pki/atcacert/rebuild.ts";
+import { rawPublicKeyOfSpki } from "../pki/ca.ts";
+import { derOf, parseCertificate, readCertificate } from "../pki/cert-io.ts";
+import { x509 } from "../pki/x509.ts";
+
+function hexArg(value: string, name: string, bytes?: number): Buffer {
+  const clean = value.replace(/^0x/, "").replace(/[\s:]/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new CertificateError(name, "is not hex");
+  const out = Buffer.from(clean, "hex");
+  if (bytes !== undefined && out.length !== bytes) throw new CertificateError(name, `expected ${bytes} bytes, got ${out.length}`);
+  return out;
+}
+
+const publicKeyOf = (cert: x509.X509Certificate) => rawPublicKeyOfSpki(cert.publicKey.rawData);
+
+export function registerCertCommands(program: Command): void {
+  const cert = program.command("cert").description("compressed certificates as the kit stores them");
+
+  cert
+    .command("compress")
+    .description("print the 72-byte compressed certificate as one line of hex (signer: then the slot-14 record)")
+    .requiredOption("--kind <kind>", "device or signer")
+    .requiredOption("--cert <file>", "certificate (PEM or DER)")
+    .option("--issuer-cert <file>", "issuer certificate, to check the authority key id too")
+    .action((o: { kind: string; cert: string; issuerCert?: string }) => {
+      const def = definitionFor(o.kind);
+      const c = readCertificate(o.cert);
+      const issuerKey = o.issuerCert ? publicKeyOf(readCertificate(o.issuerCert)) : undefined;
+      let out;
+      try {
+        out = compressCertificate(def, derOf(c), issuerKey);
+      } catch (err) {
+        if (err instanceof CertificateError) throw new CertificateError(o.cert, err.message);
+        throw err;
+      }
+      console.log(out.compressed.toString("hex"));
+      if (out.signerRecord) console.log(encodeSignerRecord(out.signerRecord).toString("hex"));
+    });
+
+  cert
+    .command("decompress")
+    .description("rebuild the full certificate from its compressed form")
+    .requiredOption("--kind <kind>", "device or signer")
+    .requiredOption("--compressed <hex>", "72-byte compressed certificate")
+    .requiredOption("--public-key <hex>", "the certificate's public key, X‖Y (64 bytes)")
+    .option("--signer-cert <file>", "device: the signer certificate (issuer)")
+    .option("--root-cert <file>", "signer: the root certificate (issuer)")
+    .option("--slot14 <hex>", "signer: the slot-14 record (stored serial and dates)")
+    .requiredOption("--out <file>", "certificate to write (PEM)")
+    .action((o: { kind: string; compressed: string; publicKey: string; signerCert?: string; rootCert?: string; slot14?: string; out: string }) => {
+      const def = definitionFor(o.kind);
+      const issuerFile = def.kind === "device" ? o.signerCert : o.rootCert;
+      if (!issuerFile) throw new CertificateError(def.kind === "device" ? "--signer-cert" : "--root-cert", "is required to rebuild a " + def.kind + " certificate");
+      if (def.kind === "signer" && !o.slot14) throw new CertificateError("--slot14", "is required to rebuild a signer certificate");
+      const der = rebuildCertificate(def, {
+        compressed: hexArg(o.compressed, "--compressed", 72),
+        publicKey: hexArg(o.publicKey, "--public-key", 64),
+        issuerPublicKey: publicKeyOf(readCertificate(issuerFile)),
+        ...(o.slot14 ? { signerRecord: decodeSignerRecord(hexArg(o.slot14, "--slot14"), "--slot14") } : {}),
+      });
+      writeFileSync(o.out, parseCertificate(der, "rebuilt certificate").toString("pem") + "\n");
+      console.log(o.out);
+    });
+}

@@ -1,0 +1,38 @@
+/**
+ * Latency budgets (rigs/budgets.yaml), one set per rig class: real kits and virtual twins with
+ * different timing profiles are held to different numbers, and a spec reads only its rig's class.
+ * All figures are milliseconds.
+ */
+import { z } from "zod";
+
+const ms = z.number().positive();
+
+/** A distribution budget: each given statistic must be at or under its figure. */
+export const Budget = z
+  .object({ p50: ms.optional(), p95: ms.optional(), max: ms.optional() })
+  .refine((b) => b.p50 !== undefined || b.p95 !== undefined || b.max !== undefined, "at least one of p50, p95, max");
+
+export const ATECC_OPERATIONS = ["sign", "verify", "ecdh", "genkey", "sha", "random", "read"] as const;
+export const HANDSHAKE_PHASES = [
+  "clientHelloToServerHelloDone",
+  "serverHelloDoneToClientCertificate",
+  "clientCertificateToClientKeyExchange",
+  "clientKeyExchangeToCertificateVerify",
+  "certificateVerifyToFinished",
+  "total",
+] as const;
+
+export const BudgetClass = z.object({
+  atecc: z.partialRecord(z.enum(ATECC_OPERATIONS), Budget).default({}),
+  handshake: z.partialRecord(z.enum(HANDSHAKE_PHASES), Budget).default({}),
+  jitr: z.object({ firstAttemptToSubscribed: Budget.optional() }).default({}),
+});
+
+export const Budgets = z.object({
+  version: z.literal(1),
+  classes: z.record(z.string().min(1), BudgetClass),
+});
+
+export type Budget = z.infer<typeof Budget>;
+export type BudgetClass = z.infer<typeof BudgetClass>;
+export type Budgets = z.infer<typeof Budgets>;

@@ -1,0 +1,116 @@
+/**
+ * The lab inventory schema (rigs/lab.yaml). Following labgrid, a rig description says WHERE things are
+ * (which HID device, which serial port, which hub port, which interface); the drivers in harness/
+ * decide HOW to act on them. Real and virtual rigs share one shape, so a spec never knows which it got.
+ */
+import { z } from "zod";
+
+const hex16 = z
+  .union([z.number().int().min(0).max(0xffff), z.string().regex(/^(0x)?[0-9a-fA-F]{1,4}$/, "a 16-bit hex id such as 0x04d8")])
+  .transform((v) => (typeof v === "number" ? v : parseInt(v.replace(/^0x/, ""), 16)));
+
+const hostPort = z.object({ host: z.string().min(1).default("127.0.0.1"), port: z.number().int().min(1).max(65535) });
+
+/** How the host reaches the kit's HID application protocol (TARGET USB). */
+export const KitTransport = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("virtual") }),
+  z.object({
+    kind: z.literal("hid"),
+    vid: hex16.default(0x04d8),
+    pid: hex16.default(0x0f32),
+    serial: z.string().optional(),
+    path: z.string().optional(),
+  }),
+]);
+
+/** Where the EDBG debug console (115200 8N1) can be read. */
+export const ConsoleTransport = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("virtual") }),
+  z
+    .object({
+      kind: z.literal("serial"),
+      path: z.string().optional(),
+      usbSerial: z.string().optional(),
+      baudRate: z.number().int().positive().default(115200),
+    })
+    .refine((s) => s.path !== undefined || s.usbSerial !== undefined, "a serial console needs path or usbSerial"),
+  hostPort.extend({ kind: z.literal("tcp") }),
+]);
+
+/** How the rig's power is switched. */
+export const Power = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("virtual") }),
+  z.object({ kind: z.literal("uhubctl"), hub: z.string().min(1), port: z.number().int().positive() }),
+  z.object({
+    kind: z.literal("hid-relay"),
+    vid: hex16.default(0x16c0),
+    pid: hex16.default(0x05df),
+    serial: z.string().optional(),
+    channel: z.number().int().min(1).max(8),
+  }),
+  z.object({ kind: z.literal("command"), on: z.string().min(1), off: z.string().min(1) }),
+  z.object({ kind: z.literal("manual") }),
+]);
+
+/** How the kit's traffic is recorded. */
+export const Capture = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("recorder") }),
+  z.object({
+    kind: z.enum(["tcpdump", "dumpcap"]),
+    interface: z.string().min(1),
+    filter: z.string().optional(),
+  }),
+]);
+
+/** Which IoT backend the suite talks to. */
+export const Cloud = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("emulator"),
+    tlsStack: z.enum(["aws", "openssl"]).default("aws"),
+    dataDir: z.string().optional(),
+  }),
+  z.object({
+    kind: z.literal("remote-emulator"),
+    apiEndpoint: z.string().url(),
+    mqttEndpoint: z.string().regex(/^[^:]+:\d+$/, "host:port"),
+    serverCaFile: z.string().min(1),
+  }),
+  z.object({ kind: z.literal("aws"), region: z.string().min(1), profile: z.string().optional() }),
+]);
+
+export const Rig = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes"),
+  /** Budget class in budgets.yaml that applies to this rig. */
+  class: z.string().min(1),
+  kit: z.object({
+    transport: KitTransport,
+    console: ConsoleTransport,
+    winc: z.enum(["19.4.4", "19.6"]).default("19.4.4"),
+  }),
+  power: Power,
+  capture: Capture,
+  wifi: z.object({ ssid: z.string().min(1).max(32), psk: z.string().min(8).max(63).nullable() }).default({
+    ssid: "zt-lab",
+    psk: "zt-lab-psk",
+  }),
+});
+
+export const Lab = z
+  .object({
+    version: z.literal(1),
+    cloud: Cloud,
+    pki: z.object({ dir: z.string().default(".zt-hil/pki"), signerId: z.string().regex(/^[0-9A-Fa-f]{4}$/).optional() }).default({
+      dir: ".zt-hil/pki",
+    }),
+    rigs: z.array(Rig).min(1),
+  })
+  .superRefine((lab, ctx) => {
+    const seen = new Set<string>();
+    lab.rigs.forEach((rig, i) => {
+      if (seen.has(rig.name)) ctx.addIssue({ code: "custom", path: ["rigs", i, "name"], message: `duplicate rig name "${rig.name}"` });
+      seen.add(rig.name);
+    });
+  });
+
+export type Lab = z.infer<typeof Lab>;
+export type Rig = z.infer<typeof Rig>;
