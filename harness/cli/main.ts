@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { oneLine, ZtError } from "../errors.ts";
+import { registerAnalyzeCommand } from "./analyze-command.ts";
 import { registerCertCommands } from "./cert-commands.ts";
 import { registerPkiCommands } from "./pki-commands.ts";
 
@@ -14,6 +15,7 @@ const program = new Command("zt-hil")
 
 registerPkiCommands(program);
 registerCertCommands(program);
+registerAnalyzeCommand(program);
 for (const cmd of program.commands) {
   cmd.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
   for (const sub of cmd.commands) sub.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });

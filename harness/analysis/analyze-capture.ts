@@ -1,0 +1,132 @@
+/**
+ * The analyzer: a capture file (and optionally a key log) in, one verdict per TLS connection out.
+ * TLS is found by content (a ClientHello at the start of either direction), never by port; MQTT inside
+ * decrypted sessions is decoded with mqtt-packet so a report can show CONNECT/CONNACK/SUBSCRIBE.
+ */
+import mqttPacket from "mqtt-packet";
+import { reassemble, endpointText, swapRoles, timeAt, type Direction, type TcpConnection } from "../capture/tcp-reassembly.ts";
+import { parseCapture, readCaptureFile } from "../capture/pcap-file.ts";
+import type { CaptureFile } from "../capture/packet.ts";
+import { parseKeyLog, type KeyLog } from "../tls/keylog.ts";
+import { analyzeConnection, startsWithClientHello, type ConnectionVerdict, type Side, type TimedStream } from "../tls/verdict.ts";
+
+export interface MqttPacketSummary {
+  from: Side;
+  time: number;
+  cmd: string;
+  detail: Record<string, unknown>;
+}
+
+export interface TlsConnectionReport extends ConnectionVerdict {
+  index: number;
+  tcp: { synSeen: boolean; retransmissions: number; overlaps: number; gaps: number };
+  mqtt: MqttPacketSummary[];
+}
+
+export interface CaptureReport {
+  file: string;
+  format: "pcap" | "pcapng";
+  packets: number;
+  tcpConnections: number;
+  connections: TlsConnectionReport[];
+  problems: string[];
+}
+
+function timed(dir: Direction): TimedStream {
+  const parts: Buffer[] = [];
+  let end = dir.chunks[0]?.offset ?? 0;
+  let gapAt: number | undefined;
+  for (const c of dir.chunks) {
+    if (c.offset !== end) {
+      gapAt = end - (dir.chunks[0]?.offset ?? 0);
+      break;
+    }
+    parts.push(c.data);
+    end += c.data.length;
+  }
+  const start = dir.chunks[0]?.offset ?? 0;
+  return { data: Buffer.concat(parts), timeAt: (o) => timeAt(dir, o + start), ...(gapAt !== undefined ? { gapAt } : {}) };
+}
+
+function closeOf(c: TcpConnection): ConnectionVerdictInputClose {
+  const events: { by: Side; how: "FIN" | "RST"; time: number }[] = [];
+  if (c.toServer.fin !== undefined) events.push({ by: "client", how: "FIN", time: c.toServer.fin });
+  if (c.toClient.fin !== undefined) events.push({ by: "server", how: "FIN", time: c.toClient.fin });
+  if (c.toServer.rst !== undefined) events.push({ by: "client", how: "RST", time: c.toServer.rst });
+  if (c.toClient.rst !== undefined) events.push({ by: "server", how: "RST", time: c.toClient.rst });
+  events.sort((a, b) => a.time - b.time);
+  return events[0];
+}
+type ConnectionVerdictInputClose = { by: Side; how: "FIN" | "RST"; time: number } | undefined;
+
+function decodeMqtt(data: { from: Side; data: Buffer; time: number }[], problems: string[]): MqttPacketSummary[] {
+  const out: MqttPacketSummary[] = [];
+  const parsers: Partial<Record<Side, ReturnType<typeof mqttPacket.parser>>> = {};
+  for (const d of data) {
+    let parser = parsers[d.from];
+    if (!parser) {
+      parser = mqttPacket.parser({ protocolVersion: 4 });
+      parser.on("error", (err: Error) => problems.push(`MQTT from ${d.from}: ${err.message}`));
+      parsers[d.from] = parser;
+    }
+    parser.removeAllListeners("packet");
+    parser.on("packet", (p: mqttPacket.Packet) => {
+      const { cmd, ...rest } = p as mqttPacket.Packet & Record<string, unknown>;
+      const detail: Record<string, unknown> = {};
+      for (const k of ["clientId", "keepalive", "clean", "returnCode", "topic", "qos", "messageId", "subscriptions", "granted"]) if (k in rest && rest[k] !== undefined) detail[k] = rest[k];
+      if (Buffer.isBuffer(rest.payload) && rest.payload.length) detail.payload = rest.payload.toString("utf8");
+      out.push({ from: d.from, time: d.time, cmd, detail });
+    });
+    parser.parse(d.data);
+  }
+  return out;
+}
+
+export function analyzeCapture(capture: CaptureFile, file: string, keyLog?: KeyLog): CaptureReport {
+  const problems = [...capture.problems];
+  const embedded = capture.keyLog.length ? parseKeyLog(capture.keyLog, `${file} (embedded secrets)`) : undefined;
+  const keys: KeyLog | undefined = embedded || keyLog ? new Map([...(embedded ?? []), ...(keyLog ?? [])]) : undefined;
+  const { connections, skipped } = reassemble(capture.packets);
+  for (const [why, n] of skipped) problems.push(`${n} packet(s) skipped: ${why}`);
+  const t0 = capture.packets[0]?.time ?? 0;
+  const reports: TlsConnectionReport[] = [];
+  for (let c of connections) {
+    if (!startsWithClientHello(timed(c.toServer).data)) {
+      if (!startsWithClientHello(timed(c.toClient).data)) continue;
+      c = swapRoles(c);
+    }
+    const { verdict, applicationData } = analyzeConnection({
+      client: endpointText(c.client),
+      server: endpointText(c.server),
+      toServer: timed(c.toServer),
+      toClient: timed(c.toClient),
+      t0,
+      closed: (() => {
+        const cl = closeOf(c);
+        return cl ? { ...cl, time: cl.time - t0 } : undefined;
+      })(),
+      ...(keys ? { keyLog: keys } : {}),
+    });
+    const mqtt = applicationData.length ? decodeMqtt(applicationData, verdict.problems) : [];
+    reports.push({
+      index: reports.length + 1,
+      ...verdict,
+      tcp: {
+        synSeen: c.synSeen,
+        retransmissions: c.toServer.retransmissions + c.toClient.retransmissions,
+        overlaps: c.toServer.overlaps + c.toClient.overlaps,
+        gaps: c.toServer.gaps.length + c.toClient.gaps.length,
+      },
+      mqtt,
+    });
+  }
+  return { file, format: capture.format, packets: capture.packets.length, tcpConnections: connections.length, connections: reports, problems };
+}
+
+export async function analyzeFile(file: string, keyLog?: KeyLog): Promise<CaptureReport> {
+  return analyzeCapture(await readCaptureFile(file), file, keyLog);
+}
+
+export async function analyzeBuffer(buf: Buffer, name: string, keyLog?: KeyLog): Promise<CaptureReport> {
+  return analyzeCapture(await parseCapture(buf, name), name, keyLog);
+}
