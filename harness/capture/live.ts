@@ -1,7 +1,12 @@
 /**
  * Live capture with tcpdump or dumpcap (the CaptureSession contract in capture-session.ts). start()
- * waits for the tool's own "listening"/"Capturing on" line, so nothing sent afterwards is missed;
- * stop() sends SIGINT, which makes both tools flush and close the file.
+ * waits for the tool's own "listening"/"Capturing on" line; stop() sends SIGINT, which makes both
+ * tools close the file.
+ *
+ * Measured on dumpcap 4.0 (libpcap TPACKET_V3, no immediate mode): it prints "Capturing on" ~100–200 ms
+ * before packets are really taken, and on SIGINT it drops packets still in the current ring block
+ * (retired every 250 ms). So for dumpcap start() waits a settle time after the line and stop() lingers
+ * before the signal. tcpdump runs with --immediate-mode and needs neither.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { ZtError } from "../errors.ts";
@@ -18,6 +23,9 @@ export interface ToolCaptureOptions {
   format?: "pcap" | "pcapng";
   startTimeoutMs?: number;
 }
+
+const SETTLE_MS = { tcpdump: 0, dumpcap: 400 };
+const LINGER_MS = { tcpdump: 50, dumpcap: 400 };
 
 export class ToolCapture implements CaptureSession {
   readonly file: string;
@@ -54,7 +62,7 @@ export class ToolCapture implements CaptureSession {
         this.stderr += d.toString();
         if (ready.test(this.stderr)) {
           clearTimeout(timer);
-          resolve();
+          setTimeout(resolve, SETTLE_MS[tool]);
         }
       });
       child.once("error", (err) => {
@@ -70,7 +78,10 @@ export class ToolCapture implements CaptureSession {
 
   async stop(): Promise<void> {
     if (!this.child || !this.exited) return;
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGINT");
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      await new Promise((r) => setTimeout(r, LINGER_MS[this.opts.tool]));
+      this.child.kill("SIGINT");
+    }
     const timer = setTimeout(() => this.child?.kill("SIGKILL"), 5000);
     await this.exited;
     clearTimeout(timer);

@@ -39,15 +39,15 @@ export interface Server {
   stop: () => Promise<void>;
 }
 
-/** `openssl s_server` on 127.0.0.1 with an OS-chosen port; resolves once it accepts. */
-export function startServer(args: string[]): Promise<Server> {
-  const proc = spawn("openssl", ["s_server", "-accept", "127.0.0.1:0", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+/** `openssl s_server` on loopback (127.0.0.1 or ::1) with an OS-chosen port; resolves once it accepts. */
+export function startServer(args: string[], host: "127.0.0.1" | "::1" = "127.0.0.1"): Promise<Server> {
+  const proc = spawn("openssl", ["s_server", "-accept", host === "::1" ? "[::1]:0" : "127.0.0.1:0", ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out);
+      const m = /ACCEPT (?:127\.0\.0\.1|\[::1\]):(\d+)/.exec(out);
       if (m) {
         resolve({
           port: Number(m[1]),
@@ -67,8 +67,8 @@ export function startServer(args: string[]): Promise<Server> {
 }
 
 /** Run `openssl s_client` to completion, feeding it `input` (then EOF). */
-export function runClient(port: number, args: string[], input = "ping\n"): Promise<{ code: number | null; output: string }> {
-  const proc = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+export function runClient(port: number, args: string[], input: string | Buffer = "ping\n", host = "127.0.0.1"): Promise<{ code: number | null; output: string }> {
+  const proc = spawn("openssl", ["s_client", "-connect", host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   proc.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   proc.stderr!.on("data", (d: Buffer) => (output += d.toString()));

@@ -1,0 +1,112 @@
+/**
+ * The in-line recorder (a CaptureSession binding): a TCP proxy from a loopback listen port to the real
+ * server that writes every connection through it into a pcap, with synthesized headers and real
+ * timestamps. Used where tcpdump cannot sit between the kit and the cloud (virtual rigs, CI without
+ * capture rights). The pcap shows the client's real address and the server's real address and port.
+ */
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { CaptureSession } from "./capture-session.ts";
+import { nowSeconds, PcapWriter, plainAddress, SynthesizedFlow } from "./pcap-writer.ts";
+
+export interface RecorderOptions {
+  file: string;
+  /** Where connections are forwarded. */
+  target: { host: string; port: number };
+  /** Listen address (loopback by default) and port (0: the OS picks). */
+  listenHost?: string;
+  listenPort?: number;
+}
+
+export class Recorder implements CaptureSession {
+  readonly file: string;
+  readonly format = "pcap" as const;
+  private server: Server | null = null;
+  private writer: PcapWriter | null = null;
+  private sockets = new Set<Socket>();
+  /** Connections recorded so far. */
+  connections = 0;
+
+  constructor(private readonly opts: RecorderOptions) {
+    this.file = opts.file;
+  }
+
+  /** The address clients connect to instead of the target. */
+  get address(): { host: string; port: number } {
+    const a = this.server?.address();
+    if (!a || typeof a === "string") throw new Error("recorder is not listening");
+    return { host: a.address, port: a.port };
+  }
+
+  start(): Promise<void> {
+    if (this.server) return Promise.resolve();
+    this.writer = new PcapWriter(this.file);
+    const server = createServer((downstream) => this.relay(downstream));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.opts.listenPort ?? 0, this.opts.listenHost ?? "127.0.0.1", () => resolve());
+    });
+  }
+
+  private relay(downstream: Socket): void {
+    const writer = this.writer!;
+    this.connections++;
+    const upstream = connect(this.opts.target.port, this.opts.target.host);
+    this.sockets.add(downstream).add(upstream);
+    downstream.pause();
+    let flow: SynthesizedFlow | null = null;
+    let closed = false;
+    const finish = (from: "client" | "server", how: "fin" | "rst") => {
+      if (!flow || closed) return;
+      if (how === "rst") {
+        closed = true;
+        flow.reset(from, nowSeconds());
+      } else flow.fin(from, nowSeconds());
+    };
+    upstream.once("connect", () => {
+      flow = new SynthesizedFlow(
+        writer,
+        { ip: plainAddress(downstream.remoteAddress ?? "127.0.0.1"), port: downstream.remotePort ?? 0 },
+        { ip: plainAddress(upstream.remoteAddress ?? this.opts.target.host), port: upstream.remotePort ?? this.opts.target.port },
+      );
+      flow.open(nowSeconds());
+      downstream.resume();
+    });
+    downstream.on("data", (d: Buffer) => {
+      flow?.data("client", d, nowSeconds());
+      upstream.write(d);
+    });
+    upstream.on("data", (d: Buffer) => {
+      flow?.data("server", d, nowSeconds());
+      downstream.write(d);
+    });
+    downstream.on("end", () => {
+      finish("client", "fin");
+      upstream.end();
+    });
+    upstream.on("end", () => {
+      finish("server", "fin");
+      downstream.end();
+    });
+    downstream.on("error", () => {
+      finish("client", "rst");
+      upstream.destroy();
+    });
+    upstream.on("error", () => {
+      finish("server", "rst");
+      downstream.destroy();
+    });
+    downstream.on("close", () => this.sockets.delete(downstream));
+    upstream.on("close", () => this.sockets.delete(upstream));
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    this.writer?.close();
+    this.writer = null;
+  }
+}
