@@ -8,7 +8,7 @@ import { reassemble, endpointText, swapRoles, timeAt, type Direction, type TcpCo
 import { parseCapture, readCaptureFile } from "../capture/pcap-file.ts";
 import type { CaptureFile } from "../capture/packet.ts";
 import { parseKeyLog, type KeyLog } from "../tls/keylog.ts";
-import { analyzeConnection, startsWithClientHello, type ConnectionVerdict, type Side, type TimedStream } from "../tls/verdict.ts";
+import { analyzeConnection, startsWithClientHello, type ConnectionInput, type ConnectionVerdict, type Side, type TimedStream } from "../tls/verdict.ts";
 
 export interface MqttPacketSummary {
   from: Side;
@@ -48,16 +48,18 @@ function timed(dir: Direction): TimedStream {
   return { data: Buffer.concat(parts), timeAt: (o) => timeAt(dir, o + start), ...(gapAt !== undefined ? { gapAt } : {}) };
 }
 
-function closeOf(c: TcpConnection): ConnectionVerdictInputClose {
-  const events: { by: Side; how: "FIN" | "RST"; time: number }[] = [];
+type Close = NonNullable<ConnectionInput["closed"]>;
+
+/** The first FIN or RST of a connection, with capture-relative time. */
+function closeOf(c: TcpConnection, t0: number): Close | undefined {
+  const events: Close[] = [];
   if (c.toServer.fin !== undefined) events.push({ by: "client", how: "FIN", time: c.toServer.fin });
   if (c.toClient.fin !== undefined) events.push({ by: "server", how: "FIN", time: c.toClient.fin });
   if (c.toServer.rst !== undefined) events.push({ by: "client", how: "RST", time: c.toServer.rst });
   if (c.toClient.rst !== undefined) events.push({ by: "server", how: "RST", time: c.toClient.rst });
   events.sort((a, b) => a.time - b.time);
-  return events[0];
+  return events[0] && { ...events[0], time: events[0].time - t0 };
 }
-type ConnectionVerdictInputClose = { by: Side; how: "FIN" | "RST"; time: number } | undefined;
 
 function decodeMqtt(data: { from: Side; data: Buffer; time: number }[], problems: string[]): MqttPacketSummary[] {
   const out: MqttPacketSummary[] = [];
@@ -91,20 +93,21 @@ export function analyzeCapture(capture: CaptureFile, file: string, keyLog?: KeyL
   const t0 = capture.packets[0]?.time ?? 0;
   const reports: TlsConnectionReport[] = [];
   for (let c of connections) {
-    if (!startsWithClientHello(timed(c.toServer).data)) {
-      if (!startsWithClientHello(timed(c.toClient).data)) continue;
+    let toServer = timed(c.toServer);
+    let toClient = timed(c.toClient);
+    if (!startsWithClientHello(toServer.data)) {
+      if (!startsWithClientHello(toClient.data)) continue;
       c = swapRoles(c);
+      [toServer, toClient] = [toClient, toServer];
     }
+    const closed = closeOf(c, t0);
     const { verdict, applicationData } = analyzeConnection({
       client: endpointText(c.client),
       server: endpointText(c.server),
-      toServer: timed(c.toServer),
-      toClient: timed(c.toClient),
+      toServer,
+      toClient,
       t0,
-      closed: (() => {
-        const cl = closeOf(c);
-        return cl ? { ...cl, time: cl.time - t0 } : undefined;
-      })(),
+      ...(closed ? { closed } : {}),
       ...(keys ? { keyLog: keys } : {}),
     });
     const mqtt = applicationData.length ? decodeMqtt(applicationData, verdict.problems) : [];

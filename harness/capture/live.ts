@@ -42,8 +42,8 @@ export class ToolCapture implements CaptureSession {
 
   private args(): string[] {
     const { tool, iface, file, filter } = this.opts;
-    if (tool === "tcpdump") return ["-i", iface, "-w", file, "-U", "-n", "-s", "0", "--immediate-mode", "-Z", "root", ...(filter ? [filter] : [])];
-    return ["-i", iface, "-w", file, ...(this.format === "pcap" ? ["-P"] : []), ...(filter ? ["-f", filter] : [])];
+    if (tool === "tcpdump") return ["-i", iface, "-w", file, "-U", "-n", "-s", "0", "-B", "8192", "--immediate-mode", "-Z", "root", ...(filter ? [filter] : [])];
+    return ["-i", iface, "-w", file, "-B", "8", ...(this.format === "pcap" ? ["-P"] : []), ...(filter ? ["-f", filter] : [])];
   }
 
   start(): Promise<void> {

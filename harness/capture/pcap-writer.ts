@@ -7,7 +7,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { LINKTYPE } from "./packet.ts";
-import { TCP_FLAGS } from "./decode.ts";
+import { TCP_FLAGS, type TcpSegment } from "./decode.ts";
 
 export class PcapWriter {
   private fd: number | null;
@@ -68,16 +68,8 @@ export function plainAddress(ip: string): string {
   return ip.startsWith("::ffff:") && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }
 
-export interface SegmentSpec {
-  src: string;
-  dst: string;
-  srcPort: number;
-  dstPort: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  payload?: Buffer;
-}
+/** What tcpPacket() needs of a segment: a decoded segment's fields, window and payload optional. */
+export type SegmentSpec = Omit<TcpSegment, "window" | "payload"> & { payload?: Buffer };
 
 /** An IPv4 or IPv6 packet carrying one TCP segment, checksums filled in. */
 export function tcpPacket(s: SegmentSpec): Buffer {

@@ -88,7 +88,7 @@ class DirectionState {
       return;
     }
     this.deliver(off, data, time);
-    this.drain();
+    this.drain(time);
   }
 
   private deliver(off: number, data: Buffer, time: number): void {
@@ -97,7 +97,8 @@ class DirectionState {
     this.out.bytes += data.length;
   }
 
-  private drain(): void {
+  /** Deliver held segments that are now contiguous; they became readable at `time`. */
+  private drain(time: number): void {
     for (let progressed = true; progressed && this.pending.size; ) {
       progressed = false;
       for (const [off, held] of this.pending) {
@@ -110,7 +111,7 @@ class DirectionState {
           continue;
         }
         if (off < this.next) this.out.overlaps++;
-        this.deliver(this.next, held.data.subarray(this.next - off), held.time);
+        this.deliver(this.next, held.data.subarray(this.next - off), Math.max(time, held.time));
       }
     }
   }
@@ -128,7 +129,7 @@ class DirectionState {
       const held = this.pending.get(first)!;
       this.out.gaps.push({ offset: this.next, length: first - this.next, time: held.time });
       this.next = first;
-      this.drain();
+      this.drain(held.time);
     }
   }
 }

@@ -2,12 +2,19 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { CertificateError } from "../errors.ts";
-import { definitionFor } from "../pki/atcacert/cert-def.ts";
-import { decodeSignerRecord, encodeSignerRecord } from "../pki/atcacert/compressed.ts";
-import { compressCertificate, rebuildCertificate } from "../pki/atcacert/rebuild.ts";
-import { rawPublicKeyOfSpki } from "../pki/ca.ts";
-import { derOf, parseCertificate, readCertificate } from "../pki/cert-io.ts";
-import { x509 } from "../pki/x509.ts";
+
+/** The certificate modules, loaded when a cert command runs (they pull in @peculiar/x509). */
+async function certModules() {
+  const [def, compressed, rebuild, ca, io] = await Promise.all([
+    import("../pki/atcacert/cert-def.ts"),
+    import("../pki/atcacert/compressed.ts"),
+    import("../pki/atcacert/rebuild.ts"),
+    import("../pki/ca.ts"),
+    import("../pki/cert-io.ts"),
+  ]);
+  const publicKeyOf = (file: string) => ca.rawPublicKeyOfSpki(io.readCertificate(file).publicKey.rawData);
+  return { ...def, ...compressed, ...rebuild, ...io, publicKeyOf };
+}
 
 function hexArg(value: string, name: string, bytes?: number): Buffer {
   const clean = value.replace(/^0x/, "").replace(/[\s:]/g, "");
@@ -16,8 +23,6 @@ function hexArg(value: string, name: string, bytes?: number): Buffer {
   if (bytes !== undefined && out.length !== bytes) throw new CertificateError(name, `expected ${bytes} bytes, got ${out.length}`);
   return out;
 }
-
-const publicKeyOf = (cert: x509.X509Certificate) => rawPublicKeyOfSpki(cert.publicKey.rawData);
 
 export function registerCertCommands(program: Command): void {
   const cert = program.command("cert").description("compressed certificates as the kit stores them");
@@ -28,10 +33,11 @@ export function registerCertCommands(program: Command): void {
     .requiredOption("--kind <kind>", "device or signer")
     .requiredOption("--cert <file>", "certificate (PEM or DER)")
     .option("--issuer-cert <file>", "issuer certificate, to check the authority key id too")
-    .action((o: { kind: string; cert: string; issuerCert?: string }) => {
+    .action(async (o: { kind: string; cert: string; issuerCert?: string }) => {
+      const { definitionFor, readCertificate, publicKeyOf, compressCertificate, derOf, encodeSignerRecord } = await certModules();
       const def = definitionFor(o.kind);
       const c = readCertificate(o.cert);
-      const issuerKey = o.issuerCert ? publicKeyOf(readCertificate(o.issuerCert)) : undefined;
+      const issuerKey = o.issuerCert ? publicKeyOf(o.issuerCert) : undefined;
       let out;
       try {
         out = compressCertificate(def, derOf(c), issuerKey);
@@ -53,7 +59,8 @@ export function registerCertCommands(program: Command): void {
     .option("--root-cert <file>", "signer: the root certificate (issuer)")
     .option("--slot14 <hex>", "signer: the slot-14 record (stored serial and dates)")
     .requiredOption("--out <file>", "certificate to write (PEM)")
-    .action((o: { kind: string; compressed: string; publicKey: string; signerCert?: string; rootCert?: string; slot14?: string; out: string }) => {
+    .action(async (o: { kind: string; compressed: string; publicKey: string; signerCert?: string; rootCert?: string; slot14?: string; out: string }) => {
+      const { definitionFor, rebuildCertificate, publicKeyOf, decodeSignerRecord, parseCertificate } = await certModules();
       const def = definitionFor(o.kind);
       const issuerFile = def.kind === "device" ? o.signerCert : o.rootCert;
       if (!issuerFile) throw new CertificateError(def.kind === "device" ? "--signer-cert" : "--root-cert", "is required to rebuild a " + def.kind + " certificate");
@@ -61,7 +68,7 @@ export function registerCertCommands(program: Command): void {
       const der = rebuildCertificate(def, {
         compressed: hexArg(o.compressed, "--compressed", 72),
         publicKey: hexArg(o.publicKey, "--public-key", 64),
-        issuerPublicKey: publicKeyOf(readCertificate(issuerFile)),
+        issuerPublicKey: publicKeyOf(issuerFile),
         ...(o.slot14 ? { signerRecord: decodeSignerRecord(hexArg(o.slot14, "--slot14"), "--slot14") } : {}),
       });
       writeFileSync(o.out, parseCertificate(der, "rebuilt certificate").toString("pem") + "\n");

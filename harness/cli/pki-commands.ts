@@ -2,10 +2,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { createVerificationCert, signDeviceCsr } from "../pki/ca.ts";
-import { readCsr, writeCertificate } from "../pki/cert-io.ts";
-import { initPki, loadPki, PKI_FILES } from "../pki/pki-dir.ts";
-import { certificateId } from "../pki/identity.ts";
+
+/** The PKI modules, loaded when a pki command runs (they pull in @peculiar/x509). */
+async function pkiModules() {
+  const [ca, io, dir, identity] = await Promise.all([import("../pki/ca.ts"), import("../pki/cert-io.ts"), import("../pki/pki-dir.ts"), import("../pki/identity.ts")]);
+  return { ...ca, ...io, ...dir, ...identity };
+}
 
 export function registerPkiCommands(program: Command): void {
   const pki = program.command("pki").description("root/signer CAs, device certificates, verification certificates");
@@ -17,6 +19,7 @@ export function registerPkiCommands(program: Command): void {
     .option("--signer-id <hex4>", "signer id in the signer CN (4 hex digits; random if omitted)")
     .option("--force", "replace CAs that already exist in DIR")
     .action(async (o: { dir: string; signerId?: string; force?: boolean }) => {
+      const { initPki, PKI_FILES } = await pkiModules();
       const made = await initPki(o.dir, { ...(o.signerId ? { signerId: o.signerId } : {}), force: Boolean(o.force) });
       for (const f of [PKI_FILES.rootKey, PKI_FILES.rootCert, PKI_FILES.signerKey, PKI_FILES.signerCert]) console.log(join(o.dir, f));
       console.log(`signer: ${made.signer.cert.subject}`);
@@ -29,6 +32,7 @@ export function registerPkiCommands(program: Command): void {
     .requiredOption("--csr <file>", "device CSR (PEM or DER)")
     .requiredOption("--out <file>", "device certificate to write (PEM)")
     .action(async (o: { dir: string; csr: string; out: string }) => {
+      const { loadPki, signDeviceCsr, readCsr, writeCertificate, certificateId } = await pkiModules();
       const ca = loadPki(o.dir);
       const cert = await signDeviceCsr(readCsr(o.csr), ca.signer);
       writeCertificate(o.out, cert);
@@ -42,6 +46,7 @@ export function registerPkiCommands(program: Command): void {
     .requiredOption("--code <code>", "registration code (GetRegistrationCode)")
     .requiredOption("--out <file>", "verification certificate to write (PEM)")
     .action(async (o: { dir: string; code: string; out: string }) => {
+      const { createVerificationCert, loadPki } = await pkiModules();
       const cert = await createVerificationCert(loadPki(o.dir).signer, o.code);
       writeFileSync(o.out, cert.toString("pem") + "\n");
       console.log(o.out);

@@ -7,7 +7,7 @@
  * With a key log the protected records are opened: Finished verify_data is checked and the
  * application data is handed back for the caller to decode (MQTT).
  */
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import { TlsDecodeError } from "./bytes.ts";
 import { alertName, ContentType, EXTENSION_NAMES, ExtensionType, GROUP_NAMES, HandshakeType, TLS12, TLS13, versionName } from "./constants.ts";
 import {
@@ -30,7 +30,7 @@ import { keyBlock, verifyData } from "./keys.ts";
 import type { KeyLog } from "./keylog.ts";
 import { GcmRecordCipher } from "./record-protection.ts";
 import { RecordReader, type TlsRecord } from "./record.ts";
-import { certificatePublicKey, verifyTlsSignature, type SignatureCheck } from "./signatures.ts";
+import { certificatePublicKey, parseCertificateCached, verifyTlsSignature, type SignatureCheck } from "./signatures.ts";
 
 export type Side = "client" | "server";
 
@@ -141,12 +141,8 @@ function readRecords(stream: TimedStream, from: Side, t0: number, problems: stri
 }
 
 function summary(der: Buffer): CertSummary {
-  try {
-    const c = new X509Certificate(der);
-    return { subject: c.subject.replace(/\n/g, ", "), issuer: c.issuer.replace(/\n/g, ", ") };
-  } catch {
-    return { subject: "(unparseable certificate)", issuer: "" };
-  }
+  const c = parseCertificateCached(der);
+  return c ? { subject: c.subject, issuer: c.issuer } : { subject: "(unparseable certificate)", issuer: "" };
 }
 
 /** Quick content check: does this stream start with a TLS handshake record carrying a ClientHello? */
