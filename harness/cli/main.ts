@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { oneLine, ZtError } from "../errors.ts";
 import { registerAnalyzeCommand } from "./analyze-command.ts";
 import { registerCertCommands } from "./cert-commands.ts";
+import { registerEmulatorCommand } from "./emulator-command.ts";
 import { registerPkiCommands } from "./pki-commands.ts";
 
 const program = new Command("zt-hil")
@@ -16,6 +17,7 @@ const program = new Command("zt-hil")
 registerPkiCommands(program);
 registerCertCommands(program);
 registerAnalyzeCommand(program);
+registerEmulatorCommand(program);
 for (const cmd of program.commands) {
   cmd.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
   for (const sub of cmd.commands) sub.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });

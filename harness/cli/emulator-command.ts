@@ -1,0 +1,44 @@
+/**
+ * `zt-hil emulator`: run the IoT Core emulator standalone until interrupted. Prints one line with
+ * "ready" and the endpoints once both ports listen, so scripts and containers can wait for it.
+ */
+import type { Command } from "commander";
+import { ZtError } from "../errors.ts";
+
+const port = (v: string, name: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ZtError(name, `"${v}" is not a port number (0 picks a free one)`);
+  return n;
+};
+
+export function registerEmulatorCommand(program: Command): void {
+  program
+    .command("emulator")
+    .description("run the local AWS IoT Core emulator (control plane, iot-data, MQTT over TLS, JITR)")
+    .option("--data-dir <dir>", "state, server CA (server-ca.pem) and key logs; in memory if omitted")
+    .option("--host <addr>", "listen address", "127.0.0.1")
+    .option("--api-port <n>", "HTTP port for the control plane and iot-data (0: any free port)", "0")
+    .option("--mqtt-port <n>", "MQTT over TLS port (0: any free port)", "0")
+    .option("--tls-stack <stack>", "device-facing TLS: aws (accepts the kit's seed ClientHello) or openssl", "aws")
+    .option("--require-sni", "refuse ClientHellos without SNI")
+    .option("--lambda <mode>", "JITR Lambda: on, off or fail", "on")
+    .option("--lambda-delay <ms>", "delay before each Lambda invocation", "0")
+    .action(async (o: { dataDir?: string; host: string; apiPort: string; mqttPort: string; tlsStack: string; requireSni?: boolean; lambda: string; lambdaDelay: string }) => {
+      const { IotCoreEmulator } = await import("../cloud/emulator/emulator.ts");
+      const { parseFaults } = await import("../cloud/emulator/faults.ts");
+      let faults;
+      try {
+        faults = parseFaults({ tlsStack: o.tlsStack, requireSni: Boolean(o.requireSni), lambda: o.lambda, lambdaDelayMs: Number(o.lambdaDelay) });
+      } catch (err) {
+        throw new ZtError("emulator options", (err as Error).message);
+      }
+      const emu = await IotCoreEmulator.start({ dataDir: o.dataDir ?? null, host: o.host, apiPort: port(o.apiPort, "--api-port"), mqttPort: port(o.mqttPort, "--mqtt-port"), faults });
+      console.log(`zt-hil emulator ready: api ${emu.apiEndpoint} mqtt ${emu.host}:${emu.mqttPort} tls-stack ${emu.faults.tlsStack}${emu.dataDir ? ` data ${emu.dataDir}` : " (in memory)"}`);
+      const stop = async () => {
+        await emu.stop();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}
