@@ -129,6 +129,7 @@ export class DataPlane extends EventEmitter {
   private accept(socket: Socket): void {
     this.connections++;
     this.sockets.add(socket);
+    socket.setNoDelay(true); // MQTT is request/response: Nagle plus delayed ACKs would add ~40 ms a round trip
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => {});
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -227,8 +228,10 @@ export class DataPlane extends EventEmitter {
   }
 
   private preConnect(client: Client, clientId: string, cb: (err: Error | null, ok: boolean) => void): void {
+    // aedes closes the connection (without CONNACK) only when preConnect fails with an error.
+    const refuse = (reason: string) => cb(new Error(reason), false);
     const zt = (client.conn as ZtStream).zt;
-    if (!zt) return cb(null, false);
+    if (!zt) return refuse("no TLS identity");
     if (this.faults.connectRatePerSecond !== null) {
       const now = Date.now();
       const recent = (this.connectTimes.get(clientId) ?? []).filter((t) => now - t < 1000);
@@ -236,14 +239,14 @@ export class DataPlane extends EventEmitter {
       this.connectTimes.set(clientId, recent);
       if (recent.length > this.faults.connectRatePerSecond) {
         this.event("refused", { remote: zt.remote, clientId, reason: "connect rate limit" });
-        return cb(null, false);
+        return refuse("connect rate limit");
       }
     }
     const things = this.iot.thingsOf(zt.certArn);
     const ctx = { ...zt, clientId, ...(things.includes(clientId) ? { thingName: clientId } : {}) };
     if (!this.allowed(ctx, "iot:Connect", "client", clientId)) {
       this.event("refused", { remote: zt.remote, clientId, certificateId: zt.certId, reason: "iot:Connect not allowed" });
-      return cb(null, false);
+      return refuse("iot:Connect not allowed");
     }
     if (this.faults.withholdConnack) return;
     cb(null, true);
