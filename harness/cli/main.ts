@@ -8,6 +8,7 @@ import { registerAnalyzeCommand } from "./analyze-command.ts";
 import { registerCertCommands } from "./cert-commands.ts";
 import { registerEmulatorCommand } from "./emulator-command.ts";
 import { registerPkiCommands } from "./pki-commands.ts";
+import { registerRigCommand } from "./rig-command.ts";
 
 const program = new Command("zt-hil")
   .description("hardware-in-the-loop harness for secure-element IoT kits provisioning into AWS IoT")
@@ -18,6 +19,7 @@ registerPkiCommands(program);
 registerCertCommands(program);
 registerAnalyzeCommand(program);
 registerEmulatorCommand(program);
+registerRigCommand(program);
 for (const cmd of program.commands) {
   cmd.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
   for (const sub of cmd.commands) sub.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });

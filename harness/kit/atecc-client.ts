@@ -56,19 +56,24 @@ export class AteccClient {
     return this.command(OPCODE.read, zone | (size === 32 ? ZONE.size32 : 0), address);
   }
 
-  /** `length` bytes of a data slot from offset 0, in 32-byte blocks. */
+  /** `length` bytes of a data slot from offset 0: 32-byte blocks, then 4-byte words for the tail. */
   async readSlot(slot: number, length: number): Promise<Buffer> {
     const out: Buffer[] = [];
-    for (let block = 0; block * 32 < length; block++) out.push(await this.read(ZONE.data, dataAddress(slot, block), 32));
+    let at = 0;
+    for (; at + 32 <= length; at += 32) out.push(await this.read(ZONE.data, dataAddress(slot, at / 32), 32));
+    for (; at < length; at += 4) out.push(await this.read(ZONE.data, dataAddress(slot, Math.floor(at / 32), (at % 32) / 4), 4));
     return Buffer.concat(out).subarray(0, length);
   }
 
-  /** Write whole 32-byte blocks of a data slot starting at block 0 (data padded with zeros). */
+  /**
+   * Write `data` to a data slot from offset 0, as atcab_write_bytes_zone does: whole 32-byte blocks,
+   * then 4-byte words for the tail (zero-padded to a word), so 72-byte slots are written exactly.
+   */
   async writeSlot(slot: number, data: Buffer): Promise<void> {
-    const padded = Buffer.concat([data, Buffer.alloc((32 - (data.length % 32)) % 32)]);
-    for (let block = 0; block * 32 < padded.length; block++) {
-      await this.command(OPCODE.write, ZONE.data | ZONE.size32, dataAddress(slot, block), padded.subarray(block * 32, block * 32 + 32));
-    }
+    const padded = Buffer.concat([data, Buffer.alloc((4 - (data.length % 4)) % 4)]);
+    let at = 0;
+    for (; at + 32 <= padded.length; at += 32) await this.command(OPCODE.write, ZONE.data | ZONE.size32, dataAddress(slot, at / 32), padded.subarray(at, at + 32));
+    for (; at < padded.length; at += 4) await this.command(OPCODE.write, ZONE.data, dataAddress(slot, Math.floor(at / 32), (at % 32) / 4), padded.subarray(at, at + 4));
   }
 
   async configZone(): Promise<Buffer> {

@@ -1,0 +1,73 @@
+/**
+ * `zt-hil rig virtual`: run one virtual kit with its ports on loopback until interrupted. Prints one line
+ * containing "ready" with the ports (actual numbers when 0 was asked for).
+ */
+import { readFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import type { Command } from "commander";
+import { ZtError } from "../errors.ts";
+
+function endpoint(value: string, flag: string, allowPty: boolean): { kind: "tcp"; port: number } | { kind: "pty"; path: string } {
+  const tcp = /^tcp:(\d+)$/.exec(value);
+  if (tcp && Number(tcp[1]) <= 65535) return { kind: "tcp", port: Number(tcp[1]) };
+  if (allowPty && value.startsWith("pty:") && value.length > 4) return { kind: "pty", path: value.slice(4) };
+  throw new ZtError(flag, `"${value}" is not ${allowPty ? "tcp:PORT or pty:PATH" : "tcp:PORT"}`);
+}
+
+function readTrust(file: string): Buffer[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ZtError(file, `cannot read trust file: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  const pems = text.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((p) => p.includes("BEGIN CERTIFICATE"));
+  if (!pems.length) throw new ZtError(file, "holds no PEM certificate");
+  return pems.map((p) => {
+    try {
+      return new X509Certificate(p).raw;
+    } catch {
+      throw new ZtError(file, "holds a certificate that cannot be parsed");
+    }
+  });
+}
+
+export function registerRigCommand(program: Command): void {
+  const rig = program.command("rig").description("rigs");
+  rig
+    .command("virtual")
+    .description("run a virtual Zero Touch kit (ATECC508A, WINC1500, firmware v2.2.5) on loopback ports")
+    .requiredOption("--state-dir <dir>", "where the kit's non-volatile state lives")
+    .option("--hid <tcp:PORT>", "kit protocol as raw 64-byte HID reports over TCP", "tcp:0")
+    .option("--console <tcp:PORT|pty:PATH>", "EDBG console as TCP, or a pty made with socat", "tcp:0")
+    .option("--control <tcp:PORT>", "control port (newline-delimited JSON)", "tcp:0")
+    .option("--timing <profile>", "ATECC timing: datasheet, typical or instant", "datasheet")
+    .option("--winc <version>", "WINC1500 firmware profile: 19.4.4 or 19.6", "19.4.4")
+    .option("--trust <file>", "PEM root certificate(s) the WINC trusts for the cloud's server chain")
+    .option("--ap-ssid <ssid>", "the lab access point's SSID", "zt-lab")
+    .option("--ap-psk <psk>", "the lab access point's WPA2 passphrase", "zt-lab-psk")
+    .option("--power <state>", "power state at start: on or off", "on")
+    .action(async (o: { stateDir: string; hid: string; console: string; control: string; timing: string; winc: string; trust?: string; apSsid: string; apPsk: string; power: string }) => {
+      if (!["datasheet", "typical", "instant"].includes(o.timing)) throw new ZtError("--timing", `"${o.timing}" is not datasheet, typical or instant`);
+      if (o.winc !== "19.4.4" && o.winc !== "19.6") throw new ZtError("--winc", `"${o.winc}" is not 19.4.4 or 19.6`);
+      if (o.power !== "on" && o.power !== "off") throw new ZtError("--power", `"${o.power}" is not on or off`);
+      const hid = endpoint(o.hid, "--hid", false);
+      const consoleSpec = endpoint(o.console, "--console", true);
+      const control = endpoint(o.control, "--control", false);
+      const trust = o.trust ? readTrust(o.trust) : [];
+      const { VirtualKit } = await import("../../rigs/virtual-kit/virtual-kit.ts");
+      const { servePorts } = await import("../../rigs/virtual-kit/ports.ts");
+      const kit = new VirtualKit({ stateDir: o.stateDir, timing: o.timing as "datasheet", winc: o.winc, trust, ap: { ssid: o.apSsid, psk: o.apPsk } });
+      const ports = await servePorts(kit, { hid: hid.kind === "tcp" ? hid.port : 0, console: consoleSpec, control: control.kind === "tcp" ? control.port : 0 });
+      if (o.power === "on") kit.power("on");
+      const consoleText = ports.console.kind === "pty" ? `pty:${ports.console.path}` : `tcp:127.0.0.1:${ports.console.port}`;
+      console.log(`zt-hil virtual kit ready: hid tcp:127.0.0.1:${ports.hid} console ${consoleText} control tcp:127.0.0.1:${ports.control} winc ${o.winc} timing ${o.timing}`);
+      const stop = async () => {
+        kit.power("off");
+        await ports.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}

@@ -1,0 +1,131 @@
+/**
+ * The host side of the kit protocol (KIT-FACTS §2), over any ReportLink: request lines out in 64-byte
+ * reports padded with 0x04, reply lines back, `XX(HEX)` parsed; the JSON application protocol
+ * (`board:app`, ids counting from 0); and an AteccPort over `d:w`/`d:t`/`d:i` so cryptoauthlib-style
+ * ATECC operations run on the kit's chip. A wrong reply is a KitProtocolError naming the request.
+ */
+import { ZtError } from "../errors.ts";
+import type { ReportLink } from "../transport/report-link.ts";
+import type { AteccPort } from "./atecc-client.ts";
+import { LineAssembler, REPLY, toReports } from "./hid-framing.ts";
+
+export class KitProtocolError extends ZtError {}
+
+export interface KitReply {
+  status: number;
+  data: Buffer;
+  line: string;
+}
+
+export interface AppError {
+  error_code: number;
+  error_msg: string;
+}
+
+export class KitAppError extends KitProtocolError {
+  constructor(
+    readonly method: string,
+    readonly appError: AppError,
+  ) {
+    super(`kit app ${method}`, `error ${appError.error_code}: ${appError.error_msg}`);
+  }
+}
+
+export class KitClient {
+  private lines: string[] = [];
+  private waiting: ((line: string | null) => void) | null = null;
+  private assembler = new LineAssembler(1 << 20);
+  private nextId = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Every request and reply, for the report. */
+  readonly transcript: { time: number; dir: ">" | "<"; line: string }[] = [];
+
+  constructor(
+    readonly link: ReportLink,
+    private readonly timeoutMs = 10_000,
+  ) {
+    link.on("report", (r) => {
+      for (const l of this.assembler.push(r)) if (l !== null) this.deliver(l);
+    });
+    link.on("close", () => this.waiting?.(null));
+  }
+
+  private deliver(line: string): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(line);
+    } else this.lines.push(line);
+  }
+
+  private nextLine(timeoutMs: number): Promise<string | null> {
+    const ready = this.lines.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        resolve(null);
+      }, timeoutMs);
+      this.waiting = (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      };
+    });
+  }
+
+  /** Send one request line and read its reply. */
+  request(line: string, timeoutMs = this.timeoutMs): Promise<KitReply> {
+    const run = async (): Promise<KitReply> => {
+      this.transcript.push({ time: Date.now(), dir: ">", line: line.length > 200 ? `${line.slice(0, 200)}…` : line });
+      for (const r of toReports(`${line}\n`, 0x04)) await this.link.write(r);
+      const reply = await this.nextLine(timeoutMs);
+      if (reply === null) throw new KitProtocolError(this.link.description, `no reply within ${timeoutMs} ms to ${line.slice(0, 60)}`);
+      this.transcript.push({ time: Date.now(), dir: "<", line: reply.length > 200 ? `${reply.slice(0, 200)}…` : reply });
+      const m = REPLY.exec(reply);
+      if (!m) throw new KitProtocolError(this.link.description, `unparseable reply "${reply.slice(0, 80)}" to ${line.slice(0, 60)}`);
+      const hex = m[2]!;
+      if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new KitProtocolError(this.link.description, `reply data is not hex: "${hex.slice(0, 80)}"`);
+      return { status: parseInt(m[1]!, 16), data: Buffer.from(hex, "hex"), line: reply };
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** A request whose status must be 00. */
+  async ok(line: string, timeoutMs?: number): Promise<Buffer> {
+    const r = await this.request(line, timeoutMs);
+    if (r.status !== 0) throw new KitProtocolError(this.link.description, `${line.slice(0, 40)} answered status ${r.line.slice(0, 2)}`);
+    return r.data;
+  }
+
+  /** One JSON application call, framed as Microchip's host scripts frame it. */
+  async app<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
+    const id = this.nextId++;
+    // json.dumps spacing, as mchp_aws_zt_kit.py sends it
+    const json = JSON.stringify({ method, params, id }).replace(/":/g, '": ').replace(/,"/g, ', "');
+    const data = await this.ok(`board:app(${Buffer.from(json, "ascii").toString("hex")})`, timeoutMs);
+    let reply: { result: T | null; error: AppError | null; id: number };
+    try {
+      reply = JSON.parse(data.toString("latin1")) as typeof reply;
+    } catch {
+      throw new KitProtocolError(`kit app ${method}`, `reply is not JSON: ${data.toString("latin1").slice(0, 80)}`);
+    }
+    if (reply.id !== id) throw new KitProtocolError(`kit app ${method}`, `reply id ${reply.id} does not match request id ${id}`);
+    if (reply.error) throw new KitAppError(method, reply.error);
+    return reply.result as T;
+  }
+
+  /** The kit's ATECC through the kit protocol's device commands. */
+  ateccPort(): AteccPort {
+    return {
+      wake: async () => this.ok("d:w()"),
+      talk: async (packet) => this.ok(`d:t(${packet.toString("hex")})`),
+      idle: async () => void (await this.ok("d:i()")),
+    };
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The virtual kit's ports on loopback, each what the real one is on the bench:
+ * - HID over TCP: raw 64-byte reports both ways (no report id byte), the kit protocol inside;
+ * - console over TCP (as ser2net exports a COM port), or a pty made by socat that host code opens with
+ *   serialport exactly like the EDBG's virtual COM port;
+ * - control over TCP: newline-delimited JSON, one reply line per request, for what a person does at
+ *   the bench: {"cmd":"power","state":"on"|"off"|"cycle"}, {"cmd":"press","button":1..3},
+ *   {"cmd":"leds"}, {"cmd":"status"}, {"cmd":"fault",...}; every reply carries "ok": true|false.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { LineAssembler, REPORT_SIZE, toReports } from "../../harness/kit/hid-framing.ts";
+import type { TimingProfile } from "./atecc508a/timing.ts";
+import type { VirtualKit } from "./virtual-kit.ts";
+
+export type ConsoleSpec = { kind: "tcp"; port: number } | { kind: "pty"; path: string };
+
+export interface ServedPorts {
+  hid: number;
+  console: { kind: "tcp"; port: number } | { kind: "pty"; path: string; tcpPort: number };
+  control: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+function hidServer(kit: VirtualKit): Server {
+  return createServer((socket) => {
+    socket.setNoDelay(true);
+    const lines = new LineAssembler();
+    let pending = Buffer.alloc(0);
+    socket.on("data", (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= REPORT_SIZE) {
+        const report = pending.subarray(0, REPORT_SIZE);
+        pending = pending.subarray(REPORT_SIZE);
+        for (const line of lines.push(report)) {
+          void (async () => {
+            // An overflowed buffer (over 6000 bytes before a newline) answers "invalid size".
+            const reply = line === null ? "E4()" : await kit.hidRequest(line);
+            if (reply !== null && !socket.destroyed) for (const r of toReports(`${reply}\n`, 0x00)) socket.write(r);
+          })();
+        }
+      }
+    });
+    socket.on("error", () => {});
+  });
+}
+
+function consoleServer(kit: VirtualKit): Server {
+  const clients = new Set<Socket>();
+  kit.on("console", (line: { text: string }) => {
+    for (const c of clients) c.write(`${line.text}\r\n`);
+  });
+  return createServer((socket) => {
+    clients.add(socket);
+    socket.on("close", () => clients.delete(socket));
+    socket.on("error", () => {});
+    socket.on("data", () => {}); // the EDBG console ignores input
+  });
+}
+
+type ControlRequest = { cmd?: unknown; state?: unknown; button?: unknown; slowFactor?: unknown; crcErrors?: unknown; wakeFailures?: unknown; timing?: unknown };
+
+async function control(kit: VirtualKit, req: ControlRequest): Promise<Record<string, unknown>> {
+  switch (req.cmd) {
+    case "power":
+      if (req.state !== "on" && req.state !== "off" && req.state !== "cycle") return { ok: false, error: 'power needs "state": "on" | "off" | "cycle"' };
+      kit.power(req.state);
+      return { ok: true, powered: kit.powered };
+    case "press":
+      if (req.button !== 1 && req.button !== 2 && req.button !== 3) return { ok: false, error: "press needs button 1, 2 or 3" };
+      if (!kit.powered) return { ok: false, error: "the kit is powered off" };
+      await kit.press(req.button);
+      return { ok: true };
+    case "leds":
+      return { ok: true, leds: kit.leds };
+    case "status":
+      return { ok: true, powered: kit.powered, state: kit.firmware.state, attempts: kit.firmware.attempts.map((a) => ({ number: a.number, outcome: a.outcome })) };
+    case "fault": {
+      const f = kit.chip.faults;
+      for (const k of ["slowFactor", "crcErrors", "wakeFailures"] as const) {
+        const v = req[k];
+        if (v === undefined) continue;
+        if (typeof v !== "number" || v < 0 || !Number.isFinite(v)) return { ok: false, error: `fault ${k} must be a non-negative number` };
+        f[k] = v;
+      }
+      if (req.timing !== undefined) {
+        if (!["datasheet", "typical", "instant"].includes(req.timing as string)) return { ok: false, error: "timing must be datasheet, typical or instant" };
+        kit.chip.timing = req.timing as TimingProfile;
+      }
+      return { ok: true, faults: { ...f, timing: kit.chip.timing } };
+    }
+    default:
+      return { ok: false, error: `unknown cmd ${JSON.stringify(req.cmd)} (power, press, leds, status, fault)` };
+  }
+}
+
+function controlServer(kit: VirtualKit): Server {
+  return createServer((socket) => {
+    let buf = "";
+    let queue = Promise.resolve();
+    socket.on("data", (d: Buffer) => {
+      buf += d.toString();
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        const text = buf.slice(0, i).trim();
+        buf = buf.slice(i + 1);
+        if (!text) continue;
+        queue = queue.then(async () => {
+          let reply: Record<string, unknown>;
+          try {
+            reply = await control(kit, JSON.parse(text) as ControlRequest);
+          } catch (err) {
+            reply = { ok: false, error: err instanceof SyntaxError ? `not JSON: ${text.slice(0, 80)}` : String(err) };
+          }
+          if (!socket.destroyed) socket.write(JSON.stringify(reply) + "\n");
+        });
+      }
+    });
+    socket.on("error", () => {});
+  });
+}
+
+/** A pty at `path` bridged by socat to the console's TCP port. Resolves once the pty exists. */
+async function ptyBridge(path: string, tcpPort: number): Promise<ChildProcess> {
+  const child = spawn("socat", [`PTY,link=${path},raw,echo=0`, `TCP:127.0.0.1:${tcpPort}`], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; i < 100 && !existsSync(path); i++) {
+    if (child.exitCode !== null) throw new Error(`socat exited: ${stderr.trim()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!existsSync(path)) throw new Error(`socat did not create ${path}: ${stderr.trim()}`);
+  return child;
+}
+
+export async function servePorts(kit: VirtualKit, spec: { hid: number; console: ConsoleSpec; control: number; host?: string }): Promise<ServedPorts> {
+  const host = spec.host ?? "127.0.0.1";
+  const servers = [hidServer(kit), consoleServer(kit), controlServer(kit)];
+  const [hid, consoleTcp, ctl] = [
+    await listen(servers[0]!, spec.hid, host),
+    await listen(servers[1]!, spec.console.kind === "tcp" ? spec.console.port : 0, host),
+    await listen(servers[2]!, spec.control, host),
+  ];
+  const socat = spec.console.kind === "pty" ? await ptyBridge(spec.console.path, consoleTcp) : null;
+  return {
+    hid,
+    console: spec.console.kind === "pty" ? { kind: "pty", path: spec.console.path, tcpPort: consoleTcp } : { kind: "tcp", port: consoleTcp },
+    control: ctl,
+    close: async () => {
+      socat?.kill();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.close(() => r());
+              (s as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+            }),
+        ),
+      );
+    },
+  };
+}
