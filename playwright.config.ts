@@ -1,6 +1,6 @@
 /**
  * One Playwright configuration for both kinds of test:
- * - `unit`: the harness's own tests, beside the code they test (harness/**\/*.test.ts);
+ * - `unit`: the harness's and the virtual kit's own tests, beside the code they test (*.test.ts);
  * - the HIL suite in specs/ (added as the rigs, drivers and fixtures land).
  * Under CI=true the guard reporter turns any skipped test into a failed run.
  */
@@ -19,8 +19,8 @@ export default defineConfig({
   projects: [
     {
       name: "unit",
-      testDir: "harness",
-      testMatch: "**/*.test.ts",
+      testDir: ".",
+      testMatch: ["harness/**/*.test.ts", "rigs/**/*.test.ts"],
     },
   ],
 });

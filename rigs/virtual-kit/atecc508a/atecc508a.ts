@@ -44,7 +44,8 @@ export interface AteccFaults {
 
 export class Atecc508a {
   private nvm: Nvm;
-  private awakeSince: number | null = null;
+  private mode: "asleep" | "idle" | "awake" = "asleep";
+  private awakeSince = 0;
   private tempKey: Buffer | null = null;
   private sha: ReturnType<typeof createHash> | null = null;
   readonly faults: AteccFaults = { slowFactor: 1, crcErrors: 0, wakeFailures: 0 };
@@ -120,16 +121,18 @@ export class Atecc508a {
       this.faults.wakeFailures--;
       return SELFTEST_FAIL_RESPONSE;
     }
-    if (!this.isAwake()) {
+    this.isAwake(); // lets the watchdog put an awake chip to sleep first
+    if (this.mode === "asleep") {
       this.tempKey = null;
       this.sha = null;
     }
+    this.mode = "awake";
     this.awakeSince = this.now();
     return WAKE_RESPONSE;
   }
 
   private isAwake(): boolean {
-    if (this.awakeSince === null) return false;
+    if (this.mode !== "awake") return false;
     if (this.now() - this.awakeSince > WATCHDOG_MS) {
       this.sleep();
       return false;
@@ -137,14 +140,14 @@ export class Atecc508a {
     return true;
   }
 
-  /** Idle keeps TempKey; the watchdog stops. */
+  /** Idle keeps TempKey; the watchdog stops until the next wake. */
   idle(): void {
-    this.awakeSince = null;
+    if (this.isAwake()) this.mode = "idle";
   }
 
   /** Sleep loses TempKey and the SHA context. */
   sleep(): void {
-    this.awakeSince = null;
+    this.mode = "asleep";
     this.tempKey = null;
     this.sha = null;
   }
