@@ -9,7 +9,8 @@ import type { CaptureSession } from "./capture-session.ts";
 import { nowSeconds, PcapWriter, plainAddress, SynthesizedFlow } from "./pcap-writer.ts";
 
 export interface RecorderOptions {
-  file: string;
+  /** Record from the start into this file; without it, call recordTo() when a capture begins. */
+  file?: string;
   /** Where connections are forwarded. */
   target: { host: string; port: number };
   /** Listen address (loopback by default) and port (0: the OS picks). */
@@ -18,7 +19,7 @@ export interface RecorderOptions {
 }
 
 export class Recorder implements CaptureSession {
-  readonly file: string;
+  file: string;
   readonly format = "pcap" as const;
   private server: Server | null = null;
   private writer: PcapWriter | null = null;
@@ -27,7 +28,7 @@ export class Recorder implements CaptureSession {
   connections = 0;
 
   constructor(private readonly opts: RecorderOptions) {
-    this.file = opts.file;
+    this.file = opts.file ?? "";
   }
 
   /** The address clients connect to instead of the target. */
@@ -37,9 +38,25 @@ export class Recorder implements CaptureSession {
     return { host: a.address, port: a.port };
   }
 
+  /**
+   * Start recording new connections into `file` (the previous file, if any, is closed). Connections
+   * are written into the file that was open when they began, so each file holds whole connections.
+   */
+  recordTo(file: string): void {
+    this.writer?.close();
+    this.file = file;
+    this.writer = new PcapWriter(file);
+  }
+
+  /** Keep forwarding, stop recording. */
+  stopRecording(): void {
+    this.writer?.close();
+    this.writer = null;
+  }
+
   start(): Promise<void> {
     if (this.server) return Promise.resolve();
-    this.writer = new PcapWriter(this.file);
+    if (this.opts.file) this.recordTo(this.opts.file);
     const server = createServer((downstream) => this.relay(downstream));
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -49,7 +66,7 @@ export class Recorder implements CaptureSession {
   }
 
   private relay(downstream: Socket): void {
-    const writer = this.writer!;
+    const writer = this.writer;
     this.connections++;
     const upstream = connect(this.opts.target.port, this.opts.target.host);
     this.sockets.add(downstream).add(upstream);
@@ -64,6 +81,10 @@ export class Recorder implements CaptureSession {
       } else flow.fin(from, nowSeconds());
     };
     upstream.once("connect", () => {
+      if (!writer) {
+        downstream.resume(); // not recording now: forward only
+        return;
+      }
       flow = new SynthesizedFlow(
         writer,
         { ip: plainAddress(downstream.remoteAddress ?? "127.0.0.1"), port: downstream.remotePort ?? 0 },

@@ -13,7 +13,7 @@ const hostPort = z.object({ host: z.string().min(1).default("127.0.0.1"), port: 
 
 /** How the host reaches the kit's HID application protocol (TARGET USB). */
 export const KitTransport = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("virtual") }),
+  z.object({ kind: z.literal("virtual"), timing: z.enum(["datasheet", "typical", "instant"]).default("datasheet") }),
   z.object({
     kind: z.literal("hid"),
     vid: hex16.default(0x04d8),

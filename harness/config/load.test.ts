@@ -26,6 +26,7 @@ test("the default lab has two virtual rigs on the in-process emulator", () => {
     ["virtual-1", "virtual", "virtual", "recorder"],
     ["virtual-2", "virtual", "virtual", "recorder"],
   ]);
+  expect(lab.rigs[0]!.kit.transport).toEqual({ kind: "virtual", timing: "datasheet" });
   expect(lab.rigs[0]!.wifi).toEqual({ ssid: "zt-lab", psk: "zt-lab-psk" });
 });
 
@@ -39,7 +40,7 @@ test("the Microchip kit lab file describes a real rig", () => {
 
 test("budgets load per rig class and an unknown class names the file and class", () => {
   const budgets = loadBudgets("rigs/budgets.yaml");
-  expect(budgetsFor(budgets, "virtual").atecc.sign).toEqual({ p50: 60, p95: 75, max: 150 });
+  expect(budgetsFor(budgets, "virtual").atecc.sign).toEqual({ p50: 130, p95: 175, max: 250 });
   const err = errorOf(() => budgetsFor(budgets, "nope"));
   expect(err.message).toContain('no budgets for rig class "nope"');
   expect(err.message).toContain("rigs/budgets.yaml");

@@ -3,6 +3,8 @@
  * port that carries raw command packets: the virtual kit's firmware talks to its chip model directly,
  * the host talks to a real or virtual kit through the kit protocol's `d:w` and `d:t`.
  * A non-zero status is an AteccStatusError naming the command and the status.
+ * One client serializes its operations (as the firmware's mutex does): a wake…idle sequence is never
+ * interleaved with another operation of the same client.
  */
 import { ZtError } from "../errors.ts";
 import { dataAddress, decodeResponse, encodeCommand, OPCODE, OPCODE_NAMES, STATUS, ZONE } from "./atecc-packet.ts";
@@ -27,11 +29,43 @@ const STATUS_NAMES: Record<number, string> = { 0x01: "verify miscompare", 0x03: 
 
 export const WAKE_OK = "04113343";
 
+/** The chip did not answer (asleep or idle again because another user of the bus sent it there). */
+export class AteccCommFailure extends ZtError {}
+
+const COMM_RETRIES = 4;
+
 export class AteccClient {
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly port: AteccPort) {}
 
+  /**
+   * Run `fn` with this client's exclusive use of the chip. A sequence the chip stopped answering in
+   * (another bus user idled it between our wake and our command) is run again from the wake, as
+   * cryptoauthlib retries a failed wake.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const attempt = async (): Promise<T> => {
+      for (let i = 0; ; i++) {
+        try {
+          return await fn();
+        } catch (err) {
+          if (!(err instanceof AteccCommFailure) || i >= COMM_RETRIES) throw err;
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+        }
+      }
+    };
+    const run = this.queue.then(attempt, attempt);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** One command with cryptoauthlib's wake/idle around it; returns the response data. */
-  async command(opcode: number, param1: number, param2: number, data: Buffer = Buffer.alloc(0)): Promise<Buffer> {
+  command(opcode: number, param1: number, param2: number, data: Buffer = Buffer.alloc(0)): Promise<Buffer> {
+    return this.exclusive(() => this.commandNow(opcode, param1, param2, data));
+  }
+
+  private async commandNow(opcode: number, param1: number, param2: number, data: Buffer): Promise<Buffer> {
     const name = OPCODE_NAMES[opcode] ?? `0x${opcode.toString(16)}`;
     const wake = await this.port.wake();
     if (wake.toString("hex") !== WAKE_OK) throw new AteccStatusError(`${name} (wake)`, wake[1] ?? 0xff);
@@ -93,7 +127,11 @@ export class AteccClient {
   }
 
   /** Sign a 32-byte digest with a slot's key (Nonce pass-through, then Sign external). Raw R‖S. */
-  async sign(slot: number, digest: Buffer): Promise<Buffer> {
+  sign(slot: number, digest: Buffer): Promise<Buffer> {
+    return this.exclusive(() => this.signNow(slot, digest));
+  }
+
+  private async signNow(slot: number, digest: Buffer): Promise<Buffer> {
     const wake = await this.port.wake();
     if (wake.toString("hex") !== WAKE_OK) throw new AteccStatusError("sign (wake)", wake[1] ?? 0xff);
     try {
@@ -105,7 +143,11 @@ export class AteccClient {
   }
 
   /** Verify a P-256 signature (raw R‖S) of a digest against an external public key (X‖Y). */
-  async verify(digest: Buffer, signature: Buffer, publicKey: Buffer): Promise<boolean> {
+  verify(digest: Buffer, signature: Buffer, publicKey: Buffer): Promise<boolean> {
+    return this.exclusive(() => this.verifyNow(digest, signature, publicKey));
+  }
+
+  private async verifyNow(digest: Buffer, signature: Buffer, publicKey: Buffer): Promise<boolean> {
     const wake = await this.port.wake();
     if (wake.toString("hex") !== WAKE_OK) throw new AteccStatusError("verify (wake)", wake[1] ?? 0xff);
     try {
@@ -125,7 +167,11 @@ export class AteccClient {
   }
 
   /** SHA-256 computed by the chip (start, 64-byte updates, end). */
-  async sha256(data: Buffer): Promise<Buffer> {
+  sha256(data: Buffer): Promise<Buffer> {
+    return this.exclusive(() => this.sha256Now(data));
+  }
+
+  private async sha256Now(data: Buffer): Promise<Buffer> {
     const wake = await this.port.wake();
     if (wake.toString("hex") !== WAKE_OK) throw new AteccStatusError("sha (wake)", wake[1] ?? 0xff);
     try {

@@ -6,7 +6,7 @@
  */
 import { ZtError } from "../errors.ts";
 import type { ReportLink } from "../transport/report-link.ts";
-import type { AteccPort } from "./atecc-client.ts";
+import { AteccCommFailure, type AteccPort } from "./atecc-client.ts";
 import { LineAssembler, REPLY, toReports } from "./hid-framing.ts";
 
 export class KitProtocolError extends ZtError {}
@@ -116,11 +116,16 @@ export class KitClient {
     return reply.result as T;
   }
 
-  /** The kit's ATECC through the kit protocol's device commands. */
+  /** The kit's ATECC through the kit protocol's device commands; status F0 is AteccCommFailure. */
   ateccPort(): AteccPort {
     return {
       wake: async () => this.ok("d:w()"),
-      talk: async (packet) => this.ok(`d:t(${packet.toString("hex")})`),
+      talk: async (packet) => {
+        const r = await this.request(`d:t(${packet.toString("hex")})`);
+        if (r.status === 0xf0) throw new AteccCommFailure(this.link.description, "the ATECC did not answer (F0: asleep or idle)");
+        if (r.status !== 0) throw new KitProtocolError(this.link.description, `d:t answered status ${r.line.slice(0, 2)}`);
+        return r.data;
+      },
       idle: async () => void (await this.ok("d:i()")),
     };
   }

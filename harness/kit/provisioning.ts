@@ -10,6 +10,7 @@ import { parseCsr } from "../pki/cert-io.ts";
 import { rawPublicKey } from "../pki/keys.ts";
 import type { Pki } from "../pki/pki-dir.ts";
 import { x509 } from "../pki/x509.ts";
+import { step } from "../steps.ts";
 import type { KitClient } from "./kit-client.ts";
 import { KitProtocolError } from "./kit-client.ts";
 
@@ -45,15 +46,17 @@ export async function requestCsr(kit: KitClient, expectedKey: Buffer): Promise<B
 }
 
 export async function provisionKit(kit: KitClient, pki: Pki, opts: ProvisionOptions): Promise<Provisioned> {
-  const id = await readIdentity(kit);
-  const csr = await requestCsr(kit, id.publicKey);
-  const deviceCert = await signDeviceCsr(parseCsr(csr, "the kit's CSR"), pki.signer);
-  await kit.app("saveCredentials", {
-    hostName: opts.hostName,
-    deviceCert: Buffer.from(deviceCert.rawData).toString("hex"),
-    signerCert: Buffer.from(pki.signer.cert.rawData).toString("hex"),
-    signerCaPublicKey: rawPublicKey(pki.root.key).toString("hex"),
-  });
-  await kit.app("setWifi", { ssid: opts.ssid, psk: opts.psk });
+  const id = await step("kit init: serial number and slot-0 public key", () => readIdentity(kit));
+  const csr = await step("kit genCsr: CSR signed by slot 0", () => requestCsr(kit, id.publicKey));
+  const deviceCert = await step(`device certificate from the CSR, signed by "${pki.signer.cert.subject}"`, () => signDeviceCsr(parseCsr(csr, "the kit's CSR"), pki.signer));
+  await step(`kit saveCredentials: host ${opts.hostName}, device and signer certificates, root CA key`, () =>
+    kit.app("saveCredentials", {
+      hostName: opts.hostName,
+      deviceCert: Buffer.from(deviceCert.rawData).toString("hex"),
+      signerCert: Buffer.from(pki.signer.cert.rawData).toString("hex"),
+      signerCaPublicKey: rawPublicKey(pki.root.key).toString("hex"),
+    }),
+  );
+  await step(`kit setWifi: ${opts.ssid}`, () => kit.app("setWifi", { ssid: opts.ssid, psk: opts.psk }));
   return { ...id, csr, deviceCert };
 }

@@ -35,7 +35,6 @@ export const EMULATOR_CREDENTIALS = { accessKeyId: "zt-hil", secretAccessKey: "z
 export const JITR_LAMBDA_NAME = "ZTLambdaJITR";
 
 export class IotCoreEmulator extends EventEmitter {
-  readonly events: EmulatorEvent[] = [];
 
   private constructor(
     readonly iot: IotService,
@@ -49,6 +48,8 @@ export class IotCoreEmulator extends EventEmitter {
     readonly dataDir: string | null,
     /** NSS key log lines of every device connection (also in DATA/keylog/ with a data directory). */
     readonly keyLog: string[],
+    /** Everything the data plane reported, in order. */
+    readonly events: EmulatorEvent[],
   ) {
     super();
   }
@@ -66,12 +67,13 @@ export class IotCoreEmulator extends EventEmitter {
     const keyLog: string[] = [];
     const data = await DataPlane.create(iot, new Shadows(store), identity, faults, lambdas, dataDir ? join(dataDir, "keylog") : null, keyLog);
     mqttPort = await data.listen(opts.mqttPort ?? 0, host);
-    const http = createHttpApi(iot, data, faults);
+    const events: EmulatorEvent[] = [];
+    const http = createHttpApi(iot, data, faults, { events: () => events, keyLog: () => keyLog });
     const apiPort = await new Promise<number>((resolve, reject) => {
       http.once("error", reject);
       http.listen(opts.apiPort ?? 0, host, () => resolve((http.address() as { port: number }).port));
     });
-    const emu = new IotCoreEmulator(iot, data, http, faults, host, apiPort, mqttPort, identity.caPem, dataDir, keyLog);
+    const emu = new IotCoreEmulator(iot, data, http, faults, host, apiPort, mqttPort, identity.caPem, dataDir, keyLog, events);
     data.on("event", (e: EmulatorEvent) => {
       emu.events.push(e);
       emu.emit("event", e);

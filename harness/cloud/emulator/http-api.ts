@@ -1,13 +1,14 @@
 /**
  * The emulator's HTTP side: AWS IoT's control plane (rest-json, as @aws-sdk/client-iot sends it),
- * iot-data (@aws-sdk/client-iot-data-plane: shadows and Publish), and `/_zt/faults` for fault knobs.
+ * iot-data (@aws-sdk/client-iot-data-plane: shadows and Publish), `/_zt/faults` for fault knobs, and
+ * `/_zt/events` and `/_zt/keylog` so a harness on another host observes JITR and decrypts captures.
  * Requests are not SigV4-checked: the emulator trusts the host it runs on. Errors carry AWS's
  * exception name in x-amzn-ErrorType with a JSON {"message"} body, so SDK clients raise the same
  * exception classes they raise against AWS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { AwsError, invalid } from "./aws-error.ts";
-import type { DataPlane } from "./data-plane.ts";
+import type { DataPlane, EmulatorEvent } from "./data-plane.ts";
 import { parseFaults, type Faults } from "./faults.ts";
 import type { IotService } from "./iot-service.ts";
 
@@ -26,7 +27,12 @@ const bool = (q: URLSearchParams, k: string) => q.get(k) === "true";
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 const header = (r: Req, k: string) => str(r.headers[k]);
 
-export function createHttpApi(iot: IotService, data: DataPlane, faults: Faults): Server {
+export interface Observations {
+  events: () => readonly EmulatorEvent[];
+  keyLog: () => readonly string[];
+}
+
+export function createHttpApi(iot: IotService, data: DataPlane, faults: Faults, observe: Observations): Server {
   const routes: [string, RegExp, string[], Handler][] = [];
   const route = (method: string, path: string, h: Handler) => {
     const names: string[] = [];
@@ -87,7 +93,9 @@ export function createHttpApi(iot: IotService, data: DataPlane, faults: Faults):
     return {};
   });
 
-  // fault knobs
+  // observation (what happened, for remote labs) and fault knobs
+  route("GET", "/_zt/events", (r) => observe.events().slice(Number(r.query.get("since") ?? 0)));
+  route("GET", "/_zt/keylog", () => Buffer.from(observe.keyLog().join("\n") + "\n"));
   route("GET", "/_zt/faults", () => faults);
   route("POST", "/_zt/faults", (r) => {
     try {

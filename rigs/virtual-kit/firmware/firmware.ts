@@ -137,9 +137,14 @@ export class Firmware extends EventEmitter {
 
   // --- USB HID: the kit protocol ------------------------------------------------------------------
 
-  /** The chip as the kit protocol's device commands reach it. */
+  /**
+   * The chip as the kit protocol's device commands reach it: each message waits for the firmware's own
+   * ATECC operation in progress (its mutex), but a host's wake…talk sequence spans several messages and
+   * can be interleaved by the firmware, as on the real kit: hosts measure a quiet (unprovisioned) kit.
+   */
   get kitDevice() {
-    return { wake: () => this.chip.wake(), idle: () => this.chip.idle(), sleep: () => this.chip.sleep(), execute: (p: Buffer) => this.chip.execute(p) };
+    const x = <T>(fn: () => T) => this.atecc.exclusive(async () => fn());
+    return { wake: () => x(() => this.chip.wake()), idle: () => x(() => this.chip.idle()), sleep: () => x(() => this.chip.sleep()), execute: (p: Buffer) => this.atecc.exclusive(() => this.chip.execute(p)) };
   }
 
   get kitBoard() {

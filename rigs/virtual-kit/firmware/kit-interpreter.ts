@@ -10,9 +10,9 @@ import { AteccAsleepError } from "../atecc508a/atecc508a.ts";
 export const KIT_STATUS = { success: 0x00, failure: 0x01, commandNotValid: 0x03, notSupported: 0x04, invalidParam: 0xe2, invalidId: 0xe3, invalidSize: 0xe4, commFail: 0xf0 } as const;
 
 export interface KitDevice {
-  wake(): Buffer;
-  idle(): void;
-  sleep(): void;
+  wake(): Promise<Buffer>;
+  idle(): Promise<void>;
+  sleep(): Promise<void>;
   execute(packet: Buffer): Promise<Buffer>;
 }
 
@@ -59,13 +59,13 @@ export async function interpret(line: string, device: KitDevice, board: KitBoard
   if ("daes".includes(target)) {
     switch (command[0]) {
       case "w":
-        return reply(KIT_STATUS.success, device.wake());
+        return reply(KIT_STATUS.success, await device.wake());
       case "i":
-        device.idle();
+        await device.idle();
         return reply(KIT_STATUS.success);
       case "s":
         if (command[1] === "e") return reply(KIT_STATUS.notSupported);
-        device.sleep();
+        await device.sleep();
         return reply(KIT_STATUS.success);
       case "t": {
         const packet = hexData(arg);

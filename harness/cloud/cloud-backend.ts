@@ -1,0 +1,232 @@
+/**
+ * The cloud seam: what the suite needs of an AWS IoT account, with three bindings: the in-process
+ * emulator (default lab), a remote emulator (`zt-hil emulator` or its container on another host), and
+ * real AWS IoT (default credential chain). The kit and the harness reach all three through the same
+ * @aws-sdk clients; only the emulators can also report what happened inside (events) and hand over
+ * TLS key logs.
+ *
+ * Contract: setupJitr() is idempotent (reuses a registered signer CA and an existing rule); events()
+ * and keyLog() return null where the backend cannot observe; setFaults() rejects on AWS; close()
+ * stops what the backend started and nothing else.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { DescribeCACertificateCommand, DescribeEndpointCommand, GetTopicRuleCommand, IoTClient, UpdateCACertificateCommand } from "@aws-sdk/client-iot";
+import { IoTDataPlaneClient } from "@aws-sdk/client-iot-data-plane";
+import type { Lab } from "../config/lab-schema.ts";
+import { ZtError } from "../errors.ts";
+import type { Pki } from "../pki/pki-dir.ts";
+import { step } from "../steps.ts";
+import type { EmulatorEvent } from "./emulator/data-plane.ts";
+import { EMULATOR_CREDENTIALS, IotCoreEmulator, JITR_LAMBDA_NAME } from "./emulator/emulator.ts";
+import type { Faults } from "./emulator/faults.ts";
+import { createJitrRule, JITR_RULE_NAME, registerSigner } from "./emulator/jitr-setup.ts";
+
+export class CloudError extends ZtError {}
+
+export type CloudEvent = EmulatorEvent;
+
+export interface CloudBackend {
+  readonly description: string;
+  readonly kind: Lab["cloud"]["kind"];
+  readonly iot: IoTClient;
+  readonly data: IoTDataPlaneClient;
+  /** Where devices connect (MQTT over TLS). */
+  readonly mqtt: { host: string; port: number };
+  /** PEM roots a virtual kit must trust for the server chain; null: a real kit's own store. */
+  readonly serverTrustPem: string | null;
+  setupJitr(pki: Pki): Promise<{ caCertificateId: string }>;
+  events(since?: number): Promise<CloudEvent[] | null>;
+  keyLog(): Promise<string[] | null>;
+  setFaults(f: Partial<Faults>): Promise<void>;
+  close(): Promise<void>;
+}
+
+const isNotFound = (err: unknown) => ["ResourceNotFoundException", "UnauthorizedException"].includes((err as { name?: string }).name ?? "");
+
+async function setupJitr(iot: IoTClient, pki: Pki, lambdaArn: string): Promise<{ caCertificateId: string }> {
+  const id = createHash("sha256").update(Buffer.from(pki.signer.cert.rawData)).digest("hex");
+  const caCertificateId = await step("register the signer CA with a verification certificate (JITR)", async () => {
+    try {
+      const d = await iot.send(new DescribeCACertificateCommand({ certificateId: id }));
+      if (d.certificateDescription?.status !== "ACTIVE" || d.certificateDescription.autoRegistrationStatus !== "ENABLE") {
+        await iot.send(new UpdateCACertificateCommand({ certificateId: id, newStatus: "ACTIVE", newAutoRegistrationStatus: "ENABLE" }));
+      }
+      return id;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return registerSigner(iot, pki);
+    }
+  });
+  await step(`topic rule ${JITR_RULE_NAME} → ${lambdaArn}`, async () => {
+    try {
+      await iot.send(new GetTopicRuleCommand({ ruleName: JITR_RULE_NAME }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await createJitrRule(iot, lambdaArn);
+    }
+  });
+  return { caCertificateId };
+}
+
+function hostPort(endpoint: string, defaultPort: number): { host: string; port: number } {
+  const i = endpoint.lastIndexOf(":");
+  return i > 0 && /^\d+$/.test(endpoint.slice(i + 1)) ? { host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)) } : { host: endpoint, port: defaultPort };
+}
+
+/** The default lab's cloud: an emulator in this process. */
+export class InProcessEmulatorCloud implements CloudBackend {
+  readonly kind = "emulator" as const;
+  readonly description: string;
+  readonly iot: IoTClient;
+  readonly data: IoTDataPlaneClient;
+  readonly mqtt: { host: string; port: number };
+  readonly serverTrustPem: string;
+
+  constructor(readonly emulator: IotCoreEmulator) {
+    this.description = `in-process emulator (api ${emulator.apiEndpoint}, mqtt ${emulator.host}:${emulator.mqttPort}, ${emulator.faults.tlsStack} TLS stack)`;
+    this.iot = emulator.iotClient();
+    this.data = emulator.iotDataClient();
+    this.mqtt = { host: emulator.host, port: emulator.mqttPort };
+    this.serverTrustPem = emulator.serverCaPem;
+  }
+
+  static async start(cfg: Extract<Lab["cloud"], { kind: "emulator" }>, faults: Partial<Faults>): Promise<InProcessEmulatorCloud> {
+    return new InProcessEmulatorCloud(await IotCoreEmulator.start({ dataDir: cfg.dataDir ?? null, faults: { tlsStack: cfg.tlsStack, ...faults } }));
+  }
+
+  setupJitr(pki: Pki) {
+    return setupJitr(this.iot, pki, `arn:aws:lambda:${this.emulator.iot.account.region}:${this.emulator.iot.account.accountId}:function:${JITR_LAMBDA_NAME}`);
+  }
+
+  async events(since = 0) {
+    return this.emulator.events.slice(since);
+  }
+
+  async keyLog() {
+    return [...this.emulator.keyLog];
+  }
+
+  async setFaults(f: Partial<Faults>) {
+    this.emulator.setFaults(f);
+  }
+
+  async close() {
+    this.iot.destroy();
+    this.data.destroy();
+    await this.emulator.stop();
+  }
+}
+
+/** An emulator running elsewhere (`zt-hil emulator`, or the docker image). */
+export class RemoteEmulatorCloud implements CloudBackend {
+  readonly kind = "remote-emulator" as const;
+  readonly description: string;
+  readonly iot: IoTClient;
+  readonly data: IoTDataPlaneClient;
+  readonly mqtt: { host: string; port: number };
+  readonly serverTrustPem: string;
+
+  constructor(private readonly cfg: Extract<Lab["cloud"], { kind: "remote-emulator" }>) {
+    this.description = `remote emulator ${cfg.apiEndpoint}`;
+    const opts = { endpoint: cfg.apiEndpoint, region: "us-east-1", credentials: EMULATOR_CREDENTIALS };
+    this.iot = new IoTClient(opts);
+    this.data = new IoTDataPlaneClient(opts);
+    this.mqtt = hostPort(cfg.mqttEndpoint, 8883);
+    try {
+      this.serverTrustPem = readFileSync(cfg.serverCaFile, "utf8");
+    } catch (err) {
+      throw new CloudError(cfg.serverCaFile, `cannot read the emulator's server CA: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  }
+
+  private async get(path: string): Promise<Response> {
+    const r = await fetch(new URL(path, this.cfg.apiEndpoint));
+    if (!r.ok) throw new CloudError(this.description, `${path} answered ${r.status}`);
+    return r;
+  }
+
+  setupJitr(pki: Pki) {
+    return setupJitr(this.iot, pki, `arn:aws:lambda:us-east-1:123456789012:function:${JITR_LAMBDA_NAME}`);
+  }
+
+  async events(since = 0) {
+    return (await (await this.get(`/_zt/events?since=${since}`)).json()) as CloudEvent[];
+  }
+
+  async keyLog() {
+    return (await (await this.get("/_zt/keylog")).text()).split("\n").filter(Boolean);
+  }
+
+  async setFaults(f: Partial<Faults>) {
+    const r = await fetch(new URL("/_zt/faults", this.cfg.apiEndpoint), { method: "POST", body: JSON.stringify(f) });
+    if (!r.ok) throw new CloudError(this.description, `faults refused: ${await r.text()}`);
+  }
+
+  async close() {
+    this.iot.destroy();
+    this.data.destroy();
+  }
+}
+
+/** Real AWS IoT: credentials from the default chain (or a named profile). */
+export class AwsCloud implements CloudBackend {
+  readonly kind = "aws" as const;
+  readonly description: string;
+  readonly serverTrustPem = null;
+
+  private constructor(
+    readonly iot: IoTClient,
+    readonly data: IoTDataPlaneClient,
+    readonly mqtt: { host: string; port: number },
+    region: string,
+  ) {
+    this.description = `AWS IoT ${region} (${mqtt.host})`;
+  }
+
+  static async connect(cfg: Extract<Lab["cloud"], { kind: "aws" }>): Promise<AwsCloud> {
+    if (cfg.profile) process.env.AWS_PROFILE = cfg.profile;
+    const iot = new IoTClient({ region: cfg.region });
+    const { endpointAddress } = await iot.send(new DescribeEndpointCommand({ endpointType: "iot:Data-ATS" }));
+    if (!endpointAddress) throw new CloudError(`AWS ${cfg.region}`, "DescribeEndpoint returned no address");
+    return new AwsCloud(iot, new IoTDataPlaneClient({ region: cfg.region, endpoint: `https://${endpointAddress}` }), { host: endpointAddress, port: 8883 }, cfg.region);
+  }
+
+  setupJitr(pki: Pki) {
+    const arn = process.env.ZT_JITR_LAMBDA_ARN;
+    if (!arn) throw new CloudError("ZT_JITR_LAMBDA_ARN", "set it to the ARN of the deployed harness/cloud/jitr-lambda.ts function");
+    return setupJitr(this.iot, pki, arn);
+  }
+
+  async events() {
+    return null;
+  }
+
+  async keyLog() {
+    return null;
+  }
+
+  async setFaults(): Promise<void> {
+    throw new CloudError(this.description, "fault knobs exist only on the emulator");
+  }
+
+  async close() {
+    this.iot.destroy();
+    this.data.destroy();
+  }
+}
+
+export async function openCloud(cfg: Lab["cloud"], faults: Partial<Faults> = {}): Promise<CloudBackend> {
+  switch (cfg.kind) {
+    case "emulator":
+      return InProcessEmulatorCloud.start(cfg, faults);
+    case "remote-emulator": {
+      const c = new RemoteEmulatorCloud(cfg);
+      if (Object.keys(faults).length) await c.setFaults(faults);
+      return c;
+    }
+    case "aws":
+      if (Object.keys(faults).length) throw new CloudError("ZT_FAULTS", "fault knobs exist only on the emulator");
+      return AwsCloud.connect(cfg);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The HIL suite's Playwright fixtures. Worker-scoped: the lab, the cloud, the PKI, JITR set-up and a
+ * rig (locked for this worker alone, health-checked; an unusable rig fails as an infrastructure error).
+ * Test-scoped: a capture of the kit's traffic and the console log, both attached to the report, plus
+ * the latency budgets of the rig's class. Matchers read like the spec: toNegotiate,
+ * toAuthenticateClient, toOfferOnly, toCompleteHandshake, toMeetBudget.
+ */
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { mergeExpects, test as base } from "@playwright/test";
+import lockfile from "proper-lockfile";
+import { expect as tlsExpect } from "./analysis/matchers.ts";
+import type { Budget, BudgetClass } from "./config/budget-schema.ts";
+import type { Lab } from "./config/lab-schema.ts";
+import { budgetsFor, labFile, loadBudgets, loadLab } from "./config/load.ts";
+import { openCloud, type CloudBackend } from "./cloud/cloud-backend.ts";
+import { expect as latencyExpect } from "./latency/matchers.ts";
+import { scaleBudget } from "./latency/stats.ts";
+import { loadOrInitPki, type Pki } from "./pki/pki-dir.ts";
+import { parseLabFaults, type LabFaults } from "./rig/lab-faults.ts";
+import { openRig, type OpenRig } from "./rig/rig.ts";
+import { acquireRig } from "./rig/rig-lock.ts";
+import type { CaptureSession } from "./capture/capture-session.ts";
+
+export interface WorkerFixtures {
+  lab: Lab;
+  labFaults: LabFaults;
+  cloud: CloudBackend;
+  pki: Pki;
+  jitr: { caCertificateId: string };
+  rig: OpenRig;
+}
+
+export interface TestFixtures {
+  capture: CaptureSession;
+  budgets: BudgetClass;
+  consoleLog: void;
+}
+
+const root = process.cwd();
+const stateRoot = resolve(root, ".zt-hil");
+
+function scaledBudgets(b: BudgetClass, scale: number): BudgetClass {
+  const map = <K extends string>(r: Partial<Record<K, Budget>>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, scaleBudget(v as Budget, scale)])) as Partial<Record<K, Budget>>;
+  return { atecc: map(b.atecc), handshake: map(b.handshake), jitr: b.jitr.firstAttemptToSubscribed ? { firstAttemptToSubscribed: scaleBudget(b.jitr.firstAttemptToSubscribed, scale) } : {} };
+}
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  lab: [async ({}, use) => use(loadLab(labFile(root))), { scope: "worker" }],
+  labFaults: [async ({}, use) => use(parseLabFaults(process.env.ZT_FAULTS)), { scope: "worker" }],
+  cloud: [
+    async ({ lab, labFaults }, use) => {
+      const cloud = await openCloud(lab.cloud, labFaults.cloud);
+      await use(cloud);
+      await cloud.close();
+    },
+    { scope: "worker" },
+  ],
+  pki: [
+    async ({ lab }, use) => {
+      const dir = resolve(root, lab.pki.dir);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // Two workers must not create two different CAs in the same directory.
+      const release = await lockfile.lock(dir, { retries: { retries: 50, minTimeout: 100 }, stale: 30_000 });
+      let pki: Pki;
+      try {
+        pki = await loadOrInitPki(dir, lab.pki.signerId?.toUpperCase());
+      } finally {
+        await release();
+      }
+      await use(pki);
+    },
+    { scope: "worker" },
+  ],
+  jitr: [async ({ cloud, pki }, use) => use(await cloud.setupJitr(pki)), { scope: "worker" }],
+  rig: [
+    async ({ lab, cloud, labFaults }, use, workerInfo) => {
+      const held = await acquireRig(lab.rigs, join(stateRoot, "locks"), workerInfo.workerIndex, Number(process.env.ZT_RIG_WAIT_MS ?? 600_000));
+      try {
+        const rig = await openRig(held.rig, cloud, { stateRoot: join(stateRoot, "rigs"), ateccSlowFactor: labFaults.ateccSlowFactor });
+        await use(rig);
+        await rig.close();
+      } finally {
+        await held.release();
+      }
+    },
+    { scope: "worker", timeout: 120_000 },
+  ],
+  budgets: async ({ rig }, use) => {
+    const scale = Number(process.env.ZT_BUDGET_SCALE ?? 1);
+    if (!(scale > 0)) throw new Error(`ZT_BUDGET_SCALE must be a positive number, got "${process.env.ZT_BUDGET_SCALE}"`);
+    await use(scaledBudgets(budgetsFor(loadBudgets(resolve(root, "rigs/budgets.yaml")), rig.rig.class), scale));
+  },
+  capture: async ({ rig, cloud }, use, testInfo) => {
+    const session = rig.capture(testInfo.outputPath("kit.pcap"));
+    await session.start();
+    await use(session);
+    await session.stop();
+    if (existsSync(session.file) && statSync(session.file).size > 24) await testInfo.attach("kit capture (pcap)", { path: session.file, contentType: "application/vnd.tcpdump.pcap" });
+    const keys = await cloud.keyLog();
+    if (keys?.length) {
+      const f = testInfo.outputPath("keylog.txt");
+      writeFileSync(f, keys.join("\n") + "\n");
+      await testInfo.attach("TLS key log (NSS, emulator sessions)", { path: f, contentType: "text/plain" });
+    }
+  },
+  consoleLog: [
+    async ({ rig }, use, testInfo) => {
+      const from = rig.console.mark();
+      await use();
+      await testInfo.attach(`console ${rig.rig.name}`, { body: rig.console.text(from), contentType: "text/plain" });
+      await testInfo.attach(`kit protocol ${rig.rig.name}`, { body: rig.kit.transcript.map((t) => `${new Date(t.time).toISOString()} ${t.dir} ${t.line}`).join("\n"), contentType: "text/plain" });
+      rig.kit.transcript.length = 0;
+    },
+    { auto: true },
+  ],
+});
+
+export const expect = mergeExpects(tlsExpect, latencyExpect);

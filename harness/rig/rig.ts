@@ -1,0 +1,157 @@
+/**
+ * A rig opened for use: the lab file says WHERE things are, and this picks the drivers for HOW —
+ * kit protocol link (node-hid, or the virtual kit's HID port), console (serialport, TCP), power
+ * (virtual, uhubctl, HID relay, command, manual), capture (tcpdump/dumpcap, or the in-line recorder
+ * on the kit's path to the cloud). A virtual rig's twin runs inside the worker that holds the rig.
+ */
+import { X509Certificate } from "node:crypto";
+import { connect } from "node:net";
+import { join } from "node:path";
+import type { Rig } from "../config/lab-schema.ts";
+import type { CloudBackend } from "../cloud/cloud-backend.ts";
+import { KitConsole } from "../console/kit-console.ts";
+import type { CaptureSession } from "../capture/capture-session.ts";
+import { ToolCapture } from "../capture/live.ts";
+import { Recorder } from "../capture/recorder.ts";
+import { AteccClient } from "../kit/atecc-client.ts";
+import { KitClient } from "../kit/kit-client.ts";
+import { powerDriver } from "../power/drivers.ts";
+import type { PowerDriver } from "../power/power-driver.ts";
+import { step } from "../steps.ts";
+import { NodeHidReportLink, TcpReportLink } from "../transport/report-link.ts";
+import { VirtualKit } from "../../rigs/virtual-kit/virtual-kit.ts";
+import { servePorts, type ServedPorts } from "../../rigs/virtual-kit/ports.ts";
+import { InfrastructureError } from "./rig-lock.ts";
+
+export interface OpenRig {
+  rig: Rig;
+  kit: KitClient;
+  atecc: AteccClient;
+  console: KitConsole;
+  power: PowerDriver;
+  /** The hostName the kit is provisioned with to reach the cloud (through the capture point). */
+  cloudHostName: string;
+  /** A capture of the kit's traffic for one test, writing `file`. */
+  capture(file: string): CaptureSession;
+  /** The virtual kit's control port (buttons, LEDs, faults); null on real rigs. */
+  control: ((req: Record<string, unknown>) => Promise<Record<string, unknown>>) | null;
+  close(): Promise<void>;
+}
+
+function controlClient(port: number): Promise<{ send: (req: Record<string, unknown>) => Promise<Record<string, unknown>>; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, "127.0.0.1");
+    let buf = "";
+    const waiting: ((v: Record<string, unknown>) => void)[] = [];
+    s.on("data", (d: Buffer) => {
+      buf += d.toString();
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        waiting.shift()?.(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
+        buf = buf.slice(i + 1);
+      }
+    });
+    s.once("error", reject);
+    s.once("connect", () =>
+      resolve({
+        send: (req) =>
+          new Promise((r) => {
+            waiting.push(r);
+            s.write(JSON.stringify(req) + "\n");
+          }),
+        close: () => s.destroy(),
+      }),
+    );
+  });
+}
+
+async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slowFactor: number): Promise<OpenRig> {
+  const t = rig.kit.transport;
+  if (t.kind !== "virtual") throw new Error("unreachable");
+  if (!cloud.serverTrustPem) throw new InfrastructureError(rig.name, `a virtual kit needs a cloud whose server CA it can trust (${cloud.description} gives none)`);
+  const twin = new VirtualKit({
+    stateDir: join(stateRoot, rig.name),
+    timing: t.timing,
+    winc: rig.kit.winc,
+    trust: cloud.serverTrustPem.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((p) => p.includes("BEGIN")).map((p) => new X509Certificate(p).raw),
+    ap: { ssid: rig.wifi.ssid, psk: rig.wifi.psk ?? "" },
+  });
+  twin.chip.faults.slowFactor = slowFactor;
+  const ports: ServedPorts = await servePorts(twin, { hid: 0, console: { kind: "tcp", port: 0 }, control: 0 });
+  // The kit reaches the cloud through an in-line recorder: the capture point of a virtual rig.
+  const wire = new Recorder({ target: cloud.mqtt });
+  await wire.start();
+  const ctl = await controlClient(ports.control);
+  const kit = new KitClient(await TcpReportLink.open("127.0.0.1", ports.hid));
+  const console = await KitConsole.open(rig, ports.console.kind === "tcp" ? ports.console.port : ports.console.tcpPort);
+  return {
+    rig,
+    kit,
+    atecc: new AteccClient(kit.ateccPort()),
+    console,
+    power: powerDriver(rig, ctl.send),
+    cloudHostName: `127.0.0.1:${wire.address.port}`,
+    capture: (file) => ({
+      file,
+      format: "pcap",
+      start: async () => wire.recordTo(file),
+      stop: async () => wire.stopRecording(),
+    }),
+    control: ctl.send,
+    close: async () => {
+      await ctl.send({ cmd: "power", state: "off" });
+      ctl.close();
+      await kit.close();
+      await console.close();
+      await wire.stop();
+      await ports.close();
+    },
+  };
+}
+
+async function openReal(rig: Rig, cloud: CloudBackend): Promise<OpenRig> {
+  const t = rig.kit.transport;
+  if (t.kind !== "hid") throw new Error("unreachable");
+  const link = await NodeHidReportLink.open({ ...(t.path ? { path: t.path } : {}), vid: t.vid, pid: t.pid, ...(t.serial ? { serial: t.serial } : {}) });
+  const kit = new KitClient(link);
+  const console = await KitConsole.open(rig);
+  const cap = rig.capture;
+  return {
+    rig,
+    kit,
+    atecc: new AteccClient(kit.ateccPort()),
+    console,
+    power: powerDriver(rig),
+    cloudHostName: cloud.mqtt.port === 8883 ? cloud.mqtt.host : `${cloud.mqtt.host}:${cloud.mqtt.port}`,
+    capture: (file) => {
+      if (cap.kind === "recorder") throw new InfrastructureError(rig.name, "a real kit's traffic cannot pass an in-line recorder; use tcpdump or dumpcap on the AP's interface");
+      return new ToolCapture({ tool: cap.kind, iface: cap.interface, file, filter: cap.filter ?? `tcp port ${cloud.mqtt.port}` });
+    },
+    control: null,
+    close: async () => {
+      await kit.close();
+      await console.close();
+    },
+  };
+}
+
+/** Open a rig's drivers and check its health: an unhealthy rig is an InfrastructureError. */
+export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: string; ateccSlowFactor: number }): Promise<OpenRig> {
+  let open: OpenRig;
+  try {
+    open = rig.kit.transport.kind === "virtual" ? await openVirtual(rig, cloud, opts.stateRoot, opts.ateccSlowFactor) : await openReal(rig, cloud);
+  } catch (err) {
+    if (err instanceof InfrastructureError) throw err;
+    throw new InfrastructureError(rig.name, `cannot open the rig: ${(err as Error).message}`);
+  }
+  await step(`health check of rig ${rig.name}`, async () => {
+    try {
+      await open.power.on();
+      const v = await open.kit.request("b:v()", 15_000);
+      if (v.status !== 0) throw new Error(`b:v() answered ${v.line}`);
+    } catch (err) {
+      await open.close().catch(() => undefined);
+      throw new InfrastructureError(rig.name, `health check failed: ${(err as Error).message}`);
+    }
+  });
+  return open;
+}

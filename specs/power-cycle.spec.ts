@@ -1,0 +1,29 @@
+/** A provisioned kit keeps its identity over repeated power cycles and reconnects without a new registration. */
+import { ListCertificatesCommand } from "@aws-sdk/client-iot";
+import { expect, test } from "../harness/fixtures.ts";
+import { readIdentity } from "../harness/kit/provisioning.ts";
+import { connectedKit, waitSubscribed } from "../harness/rig/flows.ts";
+
+const CYCLES = Number(process.env.ZT_POWER_CYCLES ?? 3);
+
+test(`the kit survives ${CYCLES} power cycles with its identity and reconnects without re-registering`, async ({ rig, cloud, pki, jitr }) => {
+  void jitr;
+  const p = await connectedKit(rig, pki);
+  const certificates = async () => (await cloud.iot.send(new ListCertificatesCommand({}))).certificates!.length;
+  const before = await certificates();
+  const eventsFrom = (await cloud.events())?.length ?? 0;
+  for (let i = 1; i <= CYCLES; i++) {
+    await test.step(`power cycle ${i}`, async () => {
+      const from = rig.console.mark();
+      await rig.power.cycle();
+      await waitSubscribed(rig, p.thing, from);
+      const id = await readIdentity(rig.kit);
+      expect(id.publicKey.equals(p.publicKey)).toBe(true);
+      expect(id.serialNumber).toBe(p.serialNumber);
+      expect(rig.console.since(from).filter((l) => l.text.startsWith("ERROR:"))).toEqual([]);
+    });
+  }
+  expect(await certificates()).toBe(before);
+  const events = await cloud.events(eventsFrom);
+  if (events) expect(events.filter((e) => e.type === "jitr-registered")).toEqual([]);
+});
