@@ -1,7 +1,9 @@
 /**
- * Closes every run with one plain line, "zt-hil: N passed, N failed, N skipped", and enforces the
- * project rule that under CI=true a skipped test is a failure: a suite that silently skips its rig
- * checks must not pass a release gate.
+ * Closes every run with where the reports are and one plain line, "zt-hil: N passed, N failed,
+ * N skipped", and enforces the project rule that under CI=true a skipped test is a failure: a suite that
+ * silently skips its rig checks must not pass a release gate. Failures caused by an unusable rig
+ * (InfrastructureError, "[infrastructure]") are counted apart, so a report tells a broken bench from a
+ * broken kit.
  */
 import type { FullResult, Reporter, Suite } from "@playwright/test/reporter";
 
@@ -29,6 +31,9 @@ export default class CiGuardReporter implements Reporter {
         console.log(`  skipped: ${t.titlePath().filter(Boolean).join(" › ")}${reason ? ` (${reason})` : ""}`);
       }
     }
+    const infrastructure = tests.filter((t) => t.outcome() === "unexpected" && t.results.some((r) => r.errors.some((e) => e.message?.includes("[infrastructure]")))).length;
+    if (infrastructure) console.log(`${infrastructure} failure(s) are infrastructure errors (an unusable rig or lab), not verdicts on the kit`);
+    console.log("reports: reports/html/index.html, reports/results.json, reports/junit.xml, reports/allure-results (npm run report builds reports/allure-report)");
     const failedTotal = failed + (ci ? skipped.length : 0);
     console.log(`zt-hil: ${passed} passed, ${failedTotal} failed, ${skipped.length} skipped`);
     if (ci && skipped.length && result.status === "passed") return { status: "failed" };

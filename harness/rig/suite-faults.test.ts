@@ -1,0 +1,67 @@
+/**
+ * The HIL suite under named faults and scaled budgets: run specs in a nested Playwright process on a
+ * lab of its own (its own rigs, locks and PKI), and check they fail, and fail saying why.
+ */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { expect, test } from "@playwright/test";
+import { parseLabFaults } from "./lab-faults.ts";
+
+function nestedRun(spec: string, env: Record<string, string>, info: ReturnType<typeof test.info>, extra: string[] = []): Promise<{ code: number | null; output: string }> {
+  const name = `nested-${info.testId.slice(0, 8)}`.toLowerCase().replace(/[^a-z0-9-]/g, "");
+  const lab = info.outputPath("lab.yaml");
+  writeFileSync(
+    lab,
+    `version: 1
+cloud: { kind: emulator }
+pki: { dir: ${JSON.stringify(info.outputPath("pki"))} }
+rigs:
+  - name: ${name}
+    class: virtual
+    kit: { transport: { kind: virtual, timing: instant }, console: { kind: virtual } }
+    power: { kind: virtual }
+    capture: { kind: recorder }
+`,
+  );
+  return new Promise((resolve) => {
+    const child = spawn("npx", ["playwright", "test", "--project=hil", spec, "--reporter=line", `--output=${info.outputPath("results")}`, "--workers=1", ...extra], {
+      env: { ...process.env, ...env, ZT_LAB: lab },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("exit", (code) => resolve({ code, output }));
+  });
+}
+
+test("ZT_FAULTS=jitr-lambda-off: the JITR spec fails saying the certificate stayed PENDING_ACTIVATION", async ({}, info) => {
+  test.setTimeout(120_000);
+  const r = await nestedRun("specs/jitr.spec.ts", { ZT_FAULTS: "jitr-lambda-off", ZT_JITR_TIMEOUT_MS: "3000" }, info);
+  expect(r.code).toBe(1);
+  expect(r.output).toMatch(/certificate [0-9a-f]{64} stayed PENDING_ACTIVATION for 3000 ms: the JITR Lambda did not activate it/);
+});
+
+test("ZT_FAULTS=strict-tls: the seed ClientHello is refused and nothing is registered", async ({}, info) => {
+  test.setTimeout(120_000);
+  const r = await nestedRun("specs/jitr.spec.ts", { ZT_FAULTS: "strict-tls", ZT_JITR_TIMEOUT_MS: "3000" }, info);
+  expect(r.code).toBe(1);
+  expect(r.output).toMatch(/stayed \(not registered\) for 3000 ms/);
+});
+
+test("ZT_BUDGET_SCALE=0.001: the latency spec fails naming each operation over budget", async ({}, info) => {
+  test.setTimeout(120_000);
+  const r = await nestedRun("specs/crypto-latency.spec.ts", { ZT_BUDGET_SCALE: "0.001", ZT_LATENCY_SAMPLES: "2" }, info, ["--grep", "ATECC508A operations"]);
+  expect(r.code).toBe(1);
+  for (const op of ["sign", "verify", "ecdh", "genkey", "sha", "random", "read"]) expect(r.output).toMatch(new RegExp(`${op} p50 [\\d.]+ ms exceeds its budget of [\\d.]+ ms`));
+});
+
+test("ZT_FAULTS parsing names what is wrong", () => {
+  expect(parseLabFaults("jitr-lambda-off, lambda-delay=250,strict-tls,slow-atecc=2.5")).toEqual({
+    cloud: { lambda: "off", lambdaDelayMs: 250, tlsStack: "openssl" },
+    ateccSlowFactor: 2.5,
+    names: ["jitr-lambda-off", "lambda-delay=250", "strict-tls", "slow-atecc=2.5"],
+  });
+  expect(() => parseLabFaults("lambda-delay")).toThrow(/ZT_FAULTS: lambda-delay needs a positive delay in ms/);
+  expect(() => parseLabFaults("melt-down")).toThrow(/unknown fault "melt-down"/);
+});
