@@ -5,7 +5,6 @@
  * on the kit's path to the cloud). A virtual rig's twin runs inside the worker that holds the rig.
  */
 import { X509Certificate } from "node:crypto";
-import { connect } from "node:net";
 import { join } from "node:path";
 import type { Rig } from "../config/lab-schema.ts";
 import type { CloudBackend } from "../cloud/cloud-backend.ts";
@@ -18,6 +17,7 @@ import { KitClient } from "../kit/kit-client.ts";
 import { powerDriver } from "../power/drivers.ts";
 import type { PowerDriver } from "../power/power-driver.ts";
 import { step } from "../steps.ts";
+import { jsonLineClient } from "../transport/json-lines.ts";
 import { NodeHidReportLink, TcpReportLink } from "../transport/report-link.ts";
 import { VirtualKit } from "../../rigs/virtual-kit/virtual-kit.ts";
 import { servePorts, type ServedPorts } from "../../rigs/virtual-kit/ports.ts";
@@ -38,32 +38,6 @@ export interface OpenRig {
   close(): Promise<void>;
 }
 
-function controlClient(port: number): Promise<{ send: (req: Record<string, unknown>) => Promise<Record<string, unknown>>; close: () => void }> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, "127.0.0.1");
-    let buf = "";
-    const waiting: ((v: Record<string, unknown>) => void)[] = [];
-    s.on("data", (d: Buffer) => {
-      buf += d.toString();
-      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-        waiting.shift()?.(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
-        buf = buf.slice(i + 1);
-      }
-    });
-    s.once("error", reject);
-    s.once("connect", () =>
-      resolve({
-        send: (req) =>
-          new Promise((r) => {
-            waiting.push(r);
-            s.write(JSON.stringify(req) + "\n");
-          }),
-        close: () => s.destroy(),
-      }),
-    );
-  });
-}
-
 async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slowFactor: number): Promise<OpenRig> {
   const t = rig.kit.transport;
   if (t.kind !== "virtual") throw new Error("unreachable");
@@ -80,7 +54,7 @@ async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slo
   // The kit reaches the cloud through an in-line recorder: the capture point of a virtual rig.
   const wire = new Recorder({ target: cloud.mqtt });
   await wire.start();
-  const ctl = await controlClient(ports.control);
+  const ctl = await jsonLineClient(ports.control);
   const kit = new KitClient(await TcpReportLink.open("127.0.0.1", ports.hid));
   const console = await KitConsole.open(rig, ports.console.kind === "tcp" ? ports.console.port : ports.console.tcpPort);
   return {

@@ -5,6 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { connect } from "node:net";
 import { KitClient } from "../kit/kit-client.ts";
+import { jsonLineClient } from "../transport/json-lines.ts";
 import { TcpReportLink } from "../transport/report-link.ts";
 import { VirtualKit, type VirtualKitOptions } from "../../rigs/virtual-kit/virtual-kit.ts";
 import { servePorts, type ServedPorts } from "../../rigs/virtual-kit/ports.ts";
@@ -34,22 +35,8 @@ export async function startVirtualRig(opts: Omit<VirtualKitOptions, "trust"> & {
     lines.push(...parts);
     waiters.splice(0).forEach((w) => w());
   });
-  const controlSocket = connect(ports.control, "127.0.0.1");
-  await new Promise((r) => controlSocket.once("connect", r));
-  let ctlBuf = "";
-  const replies: ((v: Record<string, unknown>) => void)[] = [];
-  controlSocket.on("data", (d: Buffer) => {
-    ctlBuf += d.toString();
-    for (let i = ctlBuf.indexOf("\n"); i >= 0; i = ctlBuf.indexOf("\n")) {
-      replies.shift()?.(JSON.parse(ctlBuf.slice(0, i)) as Record<string, unknown>);
-      ctlBuf = ctlBuf.slice(i + 1);
-    }
-  });
-  const control = (req: Record<string, unknown>) =>
-    new Promise<Record<string, unknown>>((resolve) => {
-      replies.push(resolve);
-      controlSocket.write(JSON.stringify(req) + "\n");
-    });
+  const controlClient = await jsonLineClient(ports.control);
+  const control = controlClient.send;
   await control({ cmd: "power", state: "on" });
   const kit = new KitClient(await TcpReportLink.open("127.0.0.1", ports.hid));
   return {
@@ -73,7 +60,7 @@ export async function startVirtualRig(opts: Omit<VirtualKitOptions, "trust"> & {
       await control({ cmd: "power", state: "off" });
       await kit.close();
       consoleSocket.destroy();
-      controlSocket.destroy();
+      controlClient.close();
       await ports.close();
     },
   };

@@ -11,11 +11,10 @@
  */
 import { createHash, X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
-import { Duplex } from "node:stream";
 import { derToRaw, rawToDer } from "../pki/ecdsa-signature.ts";
 import { children, readTlv } from "../pki/der.ts";
-import { ContentType, HandshakeType, NamedGroup, SignatureScheme, TLS12, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 } from "./constants.ts";
-import { RecordConnection, TlsAlertError } from "./connection.ts";
+import { HandshakeType, NamedGroup, SignatureScheme, TLS12, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 } from "./constants.ts";
+import { RecordConnection, TlsAlertError, TlsDuplex } from "./connection.ts";
 import {
   decodeCertificate,
   decodeServerHello,
@@ -66,8 +65,8 @@ function signedParts(der: Buffer): { digest: Buffer; signature: Buffer } {
   return { digest: createHash("sha256").update(der.subarray(tbs.start, tbs.end)).digest(), signature: derToRaw(der.subarray(sig.valueStart + 1, sig.end)) };
 }
 
-export class TlsClientConnection extends Duplex {
-  private readonly conn: RecordConnection;
+export class TlsClientConnection extends TlsDuplex {
+  protected readonly conn: RecordConnection;
   private inbox: HandshakeMessage[] = [];
   private waiters: (() => void)[] = [];
   private open = false;
@@ -76,10 +75,10 @@ export class TlsClientConnection extends Duplex {
   readonly timeline: { step: string; at: number }[] = [];
 
   constructor(
-    readonly socket: Socket,
+    socket: Socket,
     private readonly opts: TlsClientOptions,
   ) {
-    super();
+    super(socket);
     this.conn = new RecordConnection(socket, "client", {
       handshake: (m) => this.deliver(m),
       changeCipherSpec: () => this.deliver({ type: -1, body: Buffer.alloc(0), raw: Buffer.alloc(0) }),
@@ -102,6 +101,10 @@ export class TlsClientConnection extends Duplex {
     });
     socket.on("error", (err) => this.abort(err));
     socket.on("close", () => this.destroy());
+  }
+
+  protected get established(): boolean {
+    return this.open;
   }
 
   private mark(step: string): void {
@@ -224,25 +227,5 @@ export class TlsClientConnection extends Duplex {
     const digest = createHash("sha256").update(Buffer.concat([this.conn.clientRandom, this.conn.serverRandom, ske.params])).digest();
     if (ske.signatureAlgorithm !== SignatureScheme.ecdsaSecp256r1Sha256) this.fail(AD.handshake_failure, `ServerKeyExchange signed with 0x${ske.signatureAlgorithm.toString(16)}`);
     if (!(await crypto.verify(digest, derToRaw(ske.signature), xyOf(chain[0]!)))) this.fail(AD.decrypt_error, "the ServerKeyExchange signature does not verify");
-  }
-
-  override _read(): void {}
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (!this.open) return cb(new Error("TLS connection is not open"));
-    this.conn.writeRecord(ContentType.applicationData, chunk);
-    cb();
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    if (this.open && !this.conn.closed) this.conn.sendAlert(1, 0);
-    this.conn.closed = true;
-    this.socket.end();
-    cb();
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.socket.destroy();
-    cb(err);
   }
 }

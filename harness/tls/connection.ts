@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Socket } from "node:net";
+import { Duplex } from "node:stream";
 import { ZtError } from "../errors.ts";
 import { alertName, ContentType, TLS12 } from "./constants.ts";
 import { HandshakeReassembler, type HandshakeMessage } from "./handshake.ts";
@@ -153,5 +154,39 @@ export class RecordConnection {
     this.sendAlert(2, description);
     this.closed = true;
     this.socket.end();
+  }
+}
+
+/**
+ * The application-data side of a TLS connection as a Duplex: writes become protected records once the
+ * handshake is done, end() sends close_notify, destroy() closes the socket. The client and the server
+ * state machines extend it and push what they decrypt.
+ */
+export abstract class TlsDuplex extends Duplex {
+  protected abstract readonly conn: RecordConnection;
+  protected abstract get established(): boolean;
+
+  constructor(readonly socket: Socket) {
+    super();
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (!this.established) return cb(new Error("TLS connection is not open"));
+    this.conn.writeRecord(ContentType.applicationData, chunk);
+    cb();
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    if (this.established && !this.conn.closed) this.conn.sendAlert(1, 0);
+    this.conn.closed = true;
+    this.socket.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.socket.destroy();
+    cb(err);
   }
 }

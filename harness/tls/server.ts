@@ -10,9 +10,8 @@
  */
 import { createECDH, randomBytes, sign, type KeyObject } from "node:crypto";
 import type { Socket } from "node:net";
-import { Duplex } from "node:stream";
-import { ContentType, ExtensionType, HandshakeType, NamedGroup, SignatureScheme, TLS12, TLS13, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 } from "./constants.ts";
-import { RecordConnection, TlsAlertError } from "./connection.ts";
+import { ExtensionType, HandshakeType, NamedGroup, SignatureScheme, TLS12, TLS13, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 } from "./constants.ts";
+import { RecordConnection, TlsAlertError, TlsDuplex } from "./connection.ts";
 import {
   decodeCertificate,
   decodeCertificateVerify,
@@ -61,8 +60,8 @@ const AD = { unexpected_message: 10, handshake_failure: 40, bad_certificate: 42,
  * messages are exchanged; afterwards the Duplex carries application data. Errors emit 'tlsError'
  * (TlsAlertError) after the alert is sent; the stream then ends.
  */
-export class TlsServerConnection extends Duplex {
-  private readonly conn: RecordConnection;
+export class TlsServerConnection extends TlsDuplex {
+  protected readonly conn: RecordConnection;
   private state: "hello" | "certificate" | "keyExchange" | "verify" | "ccs" | "finished" | "open" = "hello";
   private ecdh = createECDH("prime256v1");
   private peerChain: Buffer[] = [];
@@ -70,10 +69,10 @@ export class TlsServerConnection extends Duplex {
   private keyLog = "";
 
   constructor(
-    readonly socket: Socket,
+    socket: Socket,
     private readonly opts: TlsServerOptions,
   ) {
-    super();
+    super(socket);
     this.conn = new RecordConnection(socket, "server", {
       handshake: (m) => this.onHandshake(m),
       changeCipherSpec: () => this.expect("ccs", "ChangeCipherSpec") && (this.state = "finished"),
@@ -93,6 +92,10 @@ export class TlsServerConnection extends Duplex {
     socket.on("end", () => this.push(null));
     socket.on("close", () => this.destroy());
     socket.on("error", (err) => this.destroy(err));
+  }
+
+  protected get established(): boolean {
+    return this.state === "open";
   }
 
   private expect(state: TlsServerConnection["state"], what: string): boolean {
@@ -206,27 +209,5 @@ export class TlsServerConnection extends Duplex {
     ];
     this.conn.writeHandshake(...flight);
     this.state = this.opts.requestCert ? "certificate" : "keyExchange";
-  }
-
-  override _read(): void {}
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.state !== "open") return cb(new Error("TLS connection is not open"));
-    this.conn.writeRecord(ContentType.applicationData, chunk);
-    cb();
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    if (this.state === "open" && !this.conn.closed) {
-      this.conn.sendAlert(1, 0);
-      this.conn.closed = true;
-    }
-    this.socket.end();
-    cb();
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.socket.destroy();
-    cb(err);
   }
 }

@@ -5,9 +5,10 @@
  * or a kill at any moment leaves the previous or the new state, never a torn file. Without a data
  * directory it lives in memory only.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { writeFileAtomic } from "../../atomic-file.ts";
 import { ZtError } from "../../errors.ts";
 
 export type CertStatus = "ACTIVE" | "INACTIVE" | "REVOKED" | "PENDING_TRANSFER" | "REGISTER_INACTIVE" | "PENDING_ACTIVATION";
@@ -117,15 +118,6 @@ export class Store {
 
   /** Write the whole state atomically. Called after every change. */
   save(): void {
-    if (!this.file) return;
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      writeSync(fd, JSON.stringify(this.state));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    if (this.file) writeFileAtomic(this.file, JSON.stringify(this.state));
   }
 }

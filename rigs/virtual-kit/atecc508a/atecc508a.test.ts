@@ -115,9 +115,9 @@ test("NVM persists atomically; a torn write leaves the previous state", async ({
   const pub = await c1.genKey(0);
   const data = randomBytes(72);
   await c1.writeSlot(10, data);
-  expect((readFileSync(file).length > 0) && !existsSync(`${file}.tmp`)).toBe(true);
+  expect(readFileSync(file).length > 0 && !existsSync(`${file}.${process.pid}.tmp`)).toBe(true);
   // A power cut during the next write: the temporary file is half written and never renamed.
-  writeFileSync(`${file}.tmp`, "{\"config\":\"00");
+  writeFileSync(`${file}.${process.pid}.tmp`, "{\"config\":\"00");
   const second = new Atecc508a(file, "instant");
   const c2 = new AteccClient(portOf(second));
   expect((await c2.genKey(0)).equals(pub)).toBe(true);

@@ -9,10 +9,10 @@
  * old or the new content. Volatile state (TempKey, SHA context, awake) is lost on sleep or power off.
  */
 import { createECDH, createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
 import { p256 } from "@noble/curves/nist.js";
 import { decodeCommand, encodeResponse, OPCODE, STATUS, statusResponse, ZONE } from "../../../harness/kit/atecc-packet.ts";
+import { writeFileAtomic } from "../../../harness/atomic-file.ts";
 import { ZtError } from "../../../harness/errors.ts";
 import { genKeyAllowed, isPrivateKeySlot, isSecret, KEY_SLOTS, kitConfigZone, readKeyBits, SLOT_SIZES, writableInClear } from "./kit-config.ts";
 import { executionMs, type TimingProfile } from "./timing.ts";
@@ -80,17 +80,7 @@ export class Atecc508a {
   }
 
   private persist(): void {
-    if (!this.stateFile) return;
-    mkdirSync(dirname(this.stateFile), { recursive: true, mode: 0o700 });
-    const tmp = `${this.stateFile}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      writeSync(fd, JSON.stringify(this.nvm));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.stateFile);
+    if (this.stateFile) writeFileAtomic(this.stateFile, JSON.stringify(this.nvm));
   }
 
   private newKey(slot: Buffer): void {
