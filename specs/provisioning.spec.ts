@@ -13,7 +13,7 @@ import { publicKeyHashSerial } from "../harness/pki/atcacert/rebuild.ts";
 import { encodeDates } from "../harness/pki/atcacert/dates.ts";
 import { dataAddress, encodeCommand, OPCODE, ZONE } from "../harness/kit/atecc-packet.ts";
 import { rawPublicKey } from "../harness/pki/keys.ts";
-import { provision } from "../harness/rig/flows.ts";
+import { provision, waitSubscribed } from "../harness/rig/flows.ts";
 
 const unpad = (b: Buffer) => Buffer.concat([b.subarray(4, 36), b.subarray(40, 72)]);
 
@@ -37,6 +37,10 @@ test("a power-cycled kit is provisioned from its slot-0 key and stores the certi
     expect(p.deviceCert.notBefore.getUTCMinutes() + p.deviceCert.notBefore.getUTCSeconds()).toBe(0);
     expect(p.deviceCert.serialNumber).toBe(publicKeyHashSerial(p.publicKey, encodeDates(p.deviceCert.notBefore, 0)).toString("hex"));
   });
+
+  // Read back once the kit is connected: while it connects, the firmware uses the chip itself and a host
+  // wake…command sequence would be interleaved (as on the real kit).
+  await waitSubscribed(rig, p.thing, p.consoleFrom);
 
   await test.step("slots 10, 11, 12, 14 and 15 rebuild to the issued certificates", async () => {
     const signerXY = unpad(await rig.atecc.readSlot(11, 72));

@@ -4,11 +4,12 @@
  * decrypted sessions is decoded with mqtt-packet so a report can show CONNECT/CONNACK/SUBSCRIBE.
  */
 import mqttPacket from "mqtt-packet";
-import { reassemble, endpointText, swapRoles, timeAt, type Direction, type TcpConnection } from "../capture/tcp-reassembly.ts";
+import { reassemble, endpointText, swapRoles, type Direction, type TcpConnection } from "../capture/tcp-reassembly.ts";
 import { parseCapture, readCaptureFile } from "../capture/pcap-file.ts";
 import type { CaptureFile } from "../capture/packet.ts";
 import { parseKeyLog, type KeyLog } from "../tls/keylog.ts";
-import { analyzeConnection, startsWithClientHello, type ConnectionInput, type ConnectionVerdict, type Side, type TimedStream } from "../tls/verdict.ts";
+import { startsWithClientHello, type ConnectionInput, type ConnectionVerdict, type Side } from "../tls/verdict.ts";
+import { analyzeAll, type StreamData, type WorkItem } from "./verdict-pool.ts";
 
 export interface MqttPacketSummary {
   from: Side;
@@ -32,20 +33,25 @@ export interface CaptureReport {
   problems: string[];
 }
 
-function timed(dir: Direction): TimedStream {
+/** One direction as plain data: its contiguous bytes (up to the first capture gap) and chunk times. */
+function streamData(dir: Direction): StreamData {
   const parts: Buffer[] = [];
-  let end = dir.chunks[0]?.offset ?? 0;
+  const offsets: number[] = [];
+  const times: number[] = [];
+  const start = dir.chunks[0]?.offset ?? 0;
+  let end = start;
   let gapAt: number | undefined;
   for (const c of dir.chunks) {
     if (c.offset !== end) {
-      gapAt = end - (dir.chunks[0]?.offset ?? 0);
+      gapAt = end - start;
       break;
     }
     parts.push(c.data);
+    offsets.push(c.offset - start);
+    times.push(c.time);
     end += c.data.length;
   }
-  const start = dir.chunks[0]?.offset ?? 0;
-  return { data: Buffer.concat(parts), timeAt: (o) => timeAt(dir, o + start), ...(gapAt !== undefined ? { gapAt } : {}) };
+  return { data: Buffer.concat(parts), offsets, times, ...(gapAt !== undefined ? { gapAt } : {}) };
 }
 
 type Close = NonNullable<ConnectionInput["closed"]>;
@@ -84,35 +90,33 @@ function decodeMqtt(data: { from: Side; data: Buffer; time: number }[], problems
   return out;
 }
 
-export function analyzeCapture(capture: CaptureFile, file: string, keyLog?: KeyLog): CaptureReport {
+export async function analyzeCapture(capture: CaptureFile, file: string, keyLog?: KeyLog): Promise<CaptureReport> {
   const problems = [...capture.problems];
   const embedded = capture.keyLog.length ? parseKeyLog(capture.keyLog, `${file} (embedded secrets)`) : undefined;
   const keys: KeyLog | undefined = embedded || keyLog ? new Map([...(embedded ?? []), ...(keyLog ?? [])]) : undefined;
   const { connections, skipped } = reassemble(capture.packets);
   for (const [why, n] of skipped) problems.push(`${n} packet(s) skipped: ${why}`);
   const t0 = capture.packets[0]?.time ?? 0;
-  const reports: TlsConnectionReport[] = [];
+  const tls: TcpConnection[] = [];
+  const items: WorkItem[] = [];
   for (let c of connections) {
-    let toServer = timed(c.toServer);
-    let toClient = timed(c.toClient);
+    let toServer = streamData(c.toServer);
+    let toClient = streamData(c.toClient);
     if (!startsWithClientHello(toServer.data)) {
       if (!startsWithClientHello(toClient.data)) continue;
       c = swapRoles(c);
       [toServer, toClient] = [toClient, toServer];
     }
     const closed = closeOf(c, t0);
-    const { verdict, applicationData } = analyzeConnection({
-      client: endpointText(c.client),
-      server: endpointText(c.server),
-      toServer,
-      toClient,
-      t0,
-      ...(closed ? { closed } : {}),
-      ...(keys ? { keyLog: keys } : {}),
-    });
+    tls.push(c);
+    items.push({ client: endpointText(c.client), server: endpointText(c.server), toServer, toClient, t0, ...(closed ? { closed } : {}) });
+  }
+  const analyzed = await analyzeAll(items, keys);
+  const reports: TlsConnectionReport[] = analyzed.map(({ verdict, applicationData }, i) => {
+    const c = tls[i]!;
     const mqtt = applicationData.length ? decodeMqtt(applicationData, verdict.problems) : [];
-    reports.push({
-      index: reports.length + 1,
+    return {
+      index: i + 1,
       ...verdict,
       tcp: {
         synSeen: c.synSeen,
@@ -121,8 +125,8 @@ export function analyzeCapture(capture: CaptureFile, file: string, keyLog?: KeyL
         gaps: c.toServer.gaps.length + c.toClient.gaps.length,
       },
       mqtt,
-    });
-  }
+    };
+  });
   return { file, format: capture.format, packets: capture.packets.length, tcpConnections: connections.length, connections: reports, problems };
 }
 

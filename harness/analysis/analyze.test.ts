@@ -225,3 +225,31 @@ test("fuzz: mutated captures never crash the analyzer", async () => {
   expect(outcomes.ok + outcomes.typed).toBe(400);
   expect(outcomes.ok).toBeGreaterThan(0);
 });
+
+test("a large capture is analyzed on both cores with the same verdicts as a small one", async () => {
+  needTools("openssl", "tcpdump");
+  const { PcapWriter, SynthesizedFlow } = await import("../capture/pcap-writer.ts");
+  const { readCaptureFile } = await import("../capture/pcap-file.ts");
+  const { reassemble } = await import("../capture/tcp-reassembly.ts");
+  const { PARALLEL_MIN } = await import("./verdict-pool.ts");
+  const { file } = await capture({ server: kitServer(), client: kitClient() });
+  const one = reassemble((await readCaptureFile(file)).packets).connections[0]!;
+  const events = [...one.toServer.chunks.map((c) => ({ from: "client" as const, ...c })), ...one.toClient.chunks.map((c) => ({ from: "server" as const, ...c }))].sort((a, b) => a.time - b.time);
+  const big = test.info().outputPath("many.pcap");
+  const w = new PcapWriter(big);
+  const n = PARALLEL_MIN + 50;
+  for (let i = 0; i < n; i++) {
+    const flow = new SynthesizedFlow(w, { ip: "127.0.0.1", port: 20000 + i }, { ip: "127.0.0.1", port: 8883 });
+    flow.open(1000 + i);
+    for (const e of events) flow.data(e.from, e.data, 1000 + i + (e.time - events[0]!.time));
+    flow.fin("client", 1001 + i);
+  }
+  w.close();
+  const report = await analyzeFile(big);
+  expect(report.connections).toHaveLength(n);
+  const reference = (await analyzeFile(file)).connections[0]!;
+  const shape = (c: typeof reference) => [c.negotiatedSuite, c.clientAuth.certificateVerify, c.serverKeyExchange?.signature, c.handshakeComplete, c.messages.map((m) => m.type).join(",")];
+  for (const c of report.connections) expect(shape(c)).toEqual(shape(reference));
+  expect(report.connections.map((c) => c.index)).toEqual([...Array(n).keys()].map((i) => i + 1));
+  expect(new Set(report.connections.map((c) => c.client)).size).toBe(n);
+});

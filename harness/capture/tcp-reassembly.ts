@@ -206,19 +206,6 @@ export function swapRoles(c: TcpConnection): TcpConnection {
   return { ...c, client: c.server, server: c.client, toServer: c.toClient, toClient: c.toServer };
 }
 
-/** The time at which stream byte `offset` had arrived (the chunk containing it). */
-export function timeAt(dir: Direction, offset: number): number {
-  const chunks = dir.chunks;
-  let lo = 0;
-  let hi = chunks.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (chunks[mid]!.offset <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return chunks[lo]?.time ?? NaN;
-}
-
 /** The whole reassembled stream of one direction (gaps left out). */
 export function streamBytes(dir: Direction): Buffer {
   return Buffer.concat(dir.chunks.map((c) => c.data));
