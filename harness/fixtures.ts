@@ -72,7 +72,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker" },
   ],
-  jitr: [async ({ cloud, pki }, use) => use(await cloud.setupJitr(pki)), { scope: "worker" }],
+  // Every HIL spec runs against an account set up for the kit's JITR, so this one is automatic.
+  jitr: [async ({ cloud, pki }, use) => use(await cloud.setupJitr(pki)), { scope: "worker", auto: true }],
   rig: [
     async ({ lab, cloud, labFaults }, use, workerInfo) => {
       const held = await acquireRig(lab.rigs, join(stateRoot, "locks"), workerInfo.workerIndex, Number(process.env.ZT_RIG_WAIT_MS ?? 600_000));

@@ -83,8 +83,7 @@ test("ATECC508A operations over the kit protocol meet the rig's budgets", async 
   for (const r of rows) expect.soft(r.summary).toMeetBudget(r.budget);
 });
 
-test("handshake phases from the capture meet the rig's budgets", async ({ rig, pki, jitr, capture, budgets }) => {
-  void jitr;
+test("handshake phases from the capture meet the rig's budgets", async ({ rig, pki, capture, budgets }) => {
   await connectedKit(rig, pki);
   await capture.stop();
   const connections = (await analyzeFile(capture.file)).connections.filter((c) => c.handshakeComplete);

@@ -6,8 +6,7 @@ import { connectedKit, waitSubscribed } from "../harness/rig/flows.ts";
 
 const CYCLES = Number(process.env.ZT_POWER_CYCLES ?? 3);
 
-test(`the kit survives ${CYCLES} power cycles with its identity and reconnects without re-registering`, async ({ rig, cloud, pki, jitr }) => {
-  void jitr;
+test(`the kit survives ${CYCLES} power cycles with its identity and reconnects without re-registering`, async ({ rig, cloud, pki }) => {
   const p = await connectedKit(rig, pki);
   const certificates = async () => (await cloud.iot.send(new ListCertificatesCommand({}))).certificates!.length;
   const before = await certificates();

@@ -3,8 +3,7 @@ import { GetThingShadowCommand, UpdateThingShadowCommand } from "@aws-sdk/client
 import { expect, test } from "../harness/fixtures.ts";
 import { connectedKit } from "../harness/rig/flows.ts";
 
-test("desired LED → delta → the kit's LED; button press → reported state", async ({ rig, cloud, pki, jitr }) => {
-  void jitr;
+test("desired LED → delta → the kit's LED; button press → reported state", async ({ rig, cloud, pki }) => {
   const { thing } = await connectedKit(rig, pki);
   const reported = async () => JSON.parse(Buffer.from((await cloud.data.send(new GetThingShadowCommand({ thingName: thing }))).payload!).toString()).state?.reported ?? {};
   await test.step("the kit reports its state after subscribing", () => expect.poll(reported).toMatchObject({ led1: "off", led2: "off", led3: "off", button1: "up" }));

@@ -7,8 +7,7 @@ import { expect, test } from "../harness/fixtures.ts";
 import { parseKeyLog } from "../harness/tls/keylog.ts";
 import { connectedKit } from "../harness/rig/flows.ts";
 
-test("the kit negotiates 0xC02B with client authentication, as its WINC profile says", async ({ rig, cloud, pki, jitr, capture }) => {
-  void jitr;
+test("the kit negotiates 0xC02B with client authentication, as its WINC profile says", async ({ rig, cloud, pki, capture }) => {
   const kit = await connectedKit(rig, pki);
   await capture.stop();
   const keys = await cloud.keyLog();

@@ -1,22 +1,13 @@
-import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { ReadlineParser, SerialPort } from "serialport";
 import { expect, test } from "@playwright/test";
-import { needTools } from "../../harness/testing/tools.ts";
+import { needTools, spawnUntilFirstLine } from "../../harness/testing/tools.ts";
 
 test("zt-hil rig virtual: ready line, console on a socat pty read with serialport, control port", async ({}, info) => {
   needTools("socat");
   const pty = info.outputPath("edbg-tty");
-  const child = spawn(process.execPath, ["bin/zt-hil.js", "rig", "virtual", "--state-dir", info.outputPath("kit"), "--console", `pty:${pty}`, "--timing", "instant", "--power", "off"], { stdio: ["ignore", "pipe", "pipe"] });
+  const { line: ready, stop } = await spawnUntilFirstLine(process.execPath, ["bin/zt-hil.js", "rig", "virtual", "--state-dir", info.outputPath("kit"), "--console", `pty:${pty}`, "--timing", "instant", "--power", "off"]);
   try {
-    const ready = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes("\n")) resolve(out.trim());
-      });
-      child.on("exit", (code) => reject(new Error(`exited ${code}`)));
-    });
     expect(ready).toMatch(new RegExp(`^zt-hil virtual kit ready: hid tcp:127\\.0\\.0\\.1:\\d+ console pty:${pty.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} control tcp:127\\.0\\.0\\.1:\\d+ winc 19\\.4\\.4 timing instant$`));
     const port = new SerialPort({ path: pty, baudRate: 115200 });
     const lines: string[] = [];
@@ -43,9 +34,7 @@ test("zt-hil rig virtual: ready line, console on a socat pty read with serialpor
     ctl.destroy();
     await new Promise((r) => port.close(r));
   } finally {
-    const exited = new Promise((r) => child.on("exit", r));
-    child.kill("SIGTERM");
-    await exited;
+    await stop();
   }
 });
 

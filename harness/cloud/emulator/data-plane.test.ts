@@ -1,5 +1,5 @@
-import { createServer, connect as netConnect } from "node:net";
-import { randomBytes, webcrypto } from "node:crypto";
+import { connect as netConnect } from "node:net";
+import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import {
   AttachPrincipalPolicyCommand,
@@ -25,7 +25,7 @@ import { initPki, type Pki } from "../../pki/pki-dir.ts";
 import { x509 } from "../../pki/x509.ts";
 import { makeDevice, type TestDevice } from "../../testing/device.ts";
 import { expect, runAsync, test } from "../../testing/emulator-fixtures.ts";
-import { needTools } from "../../testing/tools.ts";
+import { needTools, spawnUntilFirstLine } from "../../testing/tools.ts";
 import { ExtensionType, TLS12 } from "../../tls/constants.ts";
 import { encodeClientHello, HandshakeReassembler, u16ListExtension, decodeCertificateRequest, decodeServerHello, decodeServerKeyExchange } from "../../tls/handshake.ts";
 import { encodeRecord, RecordReader } from "../../tls/record.ts";
@@ -105,7 +105,6 @@ async function issueCustom(pki: Pki, dir: string, notBefore: Date, notAfter: Dat
   });
   const chainFile = `${dir}/custom-chain.pem`;
   writeFileSync(chainFile, cert.toString("pem") + "\n");
-  void webcrypto;
   return { keyFile, chainFile, thingName: "custom" };
 }
 
@@ -237,7 +236,6 @@ test("openssl s_client completes mutual TLS 1.2 on both stacks", async ({ emu, i
 });
 
 test("fault knobs: lambda off/fail/delay, SNI, dropped handshakes, withheld CONNACK, connect rate", async ({ emu, iot, pki, jitr, serverCaFile }) => {
-  void jitr;
   const dir = test.info().outputPath();
   emu.setFaults({ lambda: "off" });
   const d1 = await makeDevice(pki, dir, "d1");
@@ -295,26 +293,17 @@ test("the key log decrypts a recorded emulator session, MQTT included", async ({
 });
 
 test("the standalone command prints ready with its endpoints and keeps state in the data directory", async ({}, info) => {
-  const { spawn } = await import("node:child_process");
   const dataDir = info.outputPath("data");
-  const child = spawn(process.execPath, ["bin/zt-hil.js", "emulator", "--data-dir", dataDir, "--api-port", "0", "--mqtt-port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("\n")) resolve(out.trim());
-    });
-    child.on("exit", (code) => reject(new Error(`exited ${code}`)));
-  });
-  expect(line).toMatch(/^zt-hil emulator ready: api http:\/\/127\.0\.0\.1:\d+ mqtt 127\.0\.0\.1:\d+ tls-stack aws data /);
-  const api = /api (\S+)/.exec(line)![1]!;
-  const { IoTClient, GetRegistrationCodeCommand } = await import("@aws-sdk/client-iot");
-  const c = new IoTClient({ endpoint: api, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
-  expect((await c.send(new GetRegistrationCodeCommand({}))).registrationCode).toMatch(/^[0-9a-f]{64}$/);
-  const exited = new Promise((r) => child.on("exit", r));
-  child.kill("SIGTERM");
-  await exited;
+  const { line, stop } = await spawnUntilFirstLine(process.execPath, ["bin/zt-hil.js", "emulator", "--data-dir", dataDir, "--api-port", "0", "--mqtt-port", "0"]);
+  try {
+    expect(line).toMatch(/^zt-hil emulator ready: api http:\/\/127\.0\.0\.1:\d+ mqtt 127\.0\.0\.1:\d+ tls-stack aws data /);
+    const api = /api (\S+)/.exec(line)![1]!;
+    const { IoTClient, GetRegistrationCodeCommand } = await import("@aws-sdk/client-iot");
+    const c = new IoTClient({ endpoint: api, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    expect((await c.send(new GetRegistrationCodeCommand({}))).registrationCode).toMatch(/^[0-9a-f]{64}$/);
+  } finally {
+    await stop();
+  }
   const { existsSync } = await import("node:fs");
   expect(existsSync(`${dataDir}/server-ca.pem`) && existsSync(`${dataDir}/registry.json`)).toBe(true);
-  void createServer;
 });
