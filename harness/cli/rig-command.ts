@@ -3,7 +3,6 @@
  * containing "ready" with the ports (actual numbers when 0 was asked for).
  */
 import { readFileSync } from "node:fs";
-import { X509Certificate } from "node:crypto";
 import type { Command } from "commander";
 import { ZtError } from "../errors.ts";
 
@@ -14,22 +13,15 @@ function endpoint(value: string, flag: string, allowPty: boolean): { kind: "tcp"
   throw new ZtError(flag, `"${value}" is not ${allowPty ? "tcp:PORT or pty:PATH" : "tcp:PORT"}`);
 }
 
-function readTrust(file: string): Buffer[] {
+async function readTrust(file: string): Promise<Buffer[]> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     throw new ZtError(file, `cannot read trust file: ${(err as NodeJS.ErrnoException).code}`);
   }
-  const pems = text.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((p) => p.includes("BEGIN CERTIFICATE"));
-  if (!pems.length) throw new ZtError(file, "holds no PEM certificate");
-  return pems.map((p) => {
-    try {
-      return new X509Certificate(p).raw;
-    } catch {
-      throw new ZtError(file, "holds a certificate that cannot be parsed");
-    }
-  });
+  const { pemBundle } = await import("../pki/cert-io.ts");
+  return pemBundle(text, file);
 }
 
 export function registerRigCommand(program: Command): void {
@@ -54,7 +46,7 @@ export function registerRigCommand(program: Command): void {
       const hid = endpoint(o.hid, "--hid", false);
       const consoleSpec = endpoint(o.console, "--console", true);
       const control = endpoint(o.control, "--control", false);
-      const trust = o.trust ? readTrust(o.trust) : [];
+      const trust = o.trust ? await readTrust(o.trust) : [];
       const { VirtualKit } = await import("../../rigs/virtual-kit/virtual-kit.ts");
       const { servePorts } = await import("../../rigs/virtual-kit/ports.ts");
       const kit = new VirtualKit({ stateDir: o.stateDir, timing: o.timing as "datasheet", winc: o.winc, trust, ap: { ssid: o.apSsid, psk: o.apPsk } });

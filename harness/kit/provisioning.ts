@@ -4,8 +4,7 @@
  * saveCredentials (host name, device and signer certificates, the ROOT CA public key), setWifi.
  * Each step checks what the kit answered, so a wrong reply fails where it happened.
  */
-import { createPublicKey } from "node:crypto";
-import { signDeviceCsr } from "../pki/ca.ts";
+import { rawPublicKeyOfSpki, signDeviceCsr } from "../pki/ca.ts";
 import { parseCsr } from "../pki/cert-io.ts";
 import { rawPublicKey } from "../pki/keys.ts";
 import type { Pki } from "../pki/pki-dir.ts";
@@ -39,8 +38,7 @@ export async function requestCsr(kit: KitClient, expectedKey: Buffer): Promise<B
   if (!csr || !/^([0-9a-fA-F]{2})+$/.test(csr)) throw new KitProtocolError("kit app genCsr", "csr is missing or not hex");
   const der = Buffer.from(csr, "hex");
   const req = parseCsr(der, "the kit's CSR");
-  const key = Buffer.from(createPublicKey({ key: Buffer.from(req.publicKey.rawData), format: "der", type: "spki" }).export({ format: "jwk" }).x ?? "", "base64url");
-  if (!key.equals(expectedKey.subarray(0, 32))) throw new KitProtocolError("kit app genCsr", "the CSR's key is not the slot-0 key init reported");
+  if (!rawPublicKeyOfSpki(req.publicKey.rawData).equals(expectedKey)) throw new KitProtocolError("kit app genCsr", "the CSR's key is not the slot-0 key init reported");
   if (!(await req.verify())) throw new KitProtocolError("kit app genCsr", "the CSR's signature does not verify");
   return der;
 }

@@ -2,6 +2,7 @@
  * Reading and writing certificates and CSRs as files (PEM or DER), with errors that name the file and
  * what is wrong with it rather than an ASN.1 parser's stack trace.
  */
+import { X509Certificate } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { CertificateError } from "../errors.ts";
 import { x509 } from "./x509.ts";
@@ -53,6 +54,19 @@ export function parseCsr(bytes: Uint8Array, where: string): x509.Pkcs10Certifica
 
 export function readCsr(file: string): x509.Pkcs10CertificateRequest {
   return parseCsr(readBytes(file, "CSR"), file);
+}
+
+/** Every certificate of a PEM bundle, as DER; text with none, or one that does not parse, is a CertificateError. */
+export function pemBundle(text: string, where: string): Buffer[] {
+  const pems = text.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((p) => p.includes("-----BEGIN CERTIFICATE-----"));
+  if (!pems.length) throw new CertificateError(where, "holds no PEM certificate");
+  return pems.map((p) => {
+    try {
+      return new X509Certificate(p).raw;
+    } catch {
+      throw new CertificateError(where, "holds a certificate that cannot be parsed");
+    }
+  });
 }
 
 export function derOf(cert: x509.X509Certificate | x509.Pkcs10CertificateRequest): Buffer {

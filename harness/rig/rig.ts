@@ -4,7 +4,7 @@
  * (virtual, uhubctl, HID relay, command, manual), capture (tcpdump/dumpcap, or the in-line recorder
  * on the kit's path to the cloud). A virtual rig's twin runs inside the worker that holds the rig.
  */
-import { X509Certificate } from "node:crypto";
+import { pemBundle } from "../pki/cert-io.ts";
 import { join } from "node:path";
 import type { Rig } from "../config/lab-schema.ts";
 import type { CloudBackend } from "../cloud/cloud-backend.ts";
@@ -46,7 +46,7 @@ async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slo
     stateDir: join(stateRoot, rig.name),
     timing: t.timing,
     winc: rig.kit.winc,
-    trust: cloud.serverTrustPem.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((p) => p.includes("BEGIN")).map((p) => new X509Certificate(p).raw),
+    trust: pemBundle(cloud.serverTrustPem, `${cloud.description} server CA`),
     ap: { ssid: rig.wifi.ssid, psk: rig.wifi.psk ?? "" },
   });
   twin.chip.faults.slowFactor = slowFactor;

@@ -12,6 +12,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 import { derToRaw, rawToDer } from "../pki/ecdsa-signature.ts";
+import { rawPublicKey } from "../pki/keys.ts";
 import { children, readTlv } from "../pki/der.ts";
 import { HandshakeType, NamedGroup, SignatureScheme, TLS12, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 } from "./constants.ts";
 import { RecordConnection, TlsAlertError, TlsDuplex } from "./connection.ts";
@@ -52,9 +53,11 @@ export interface TlsClientOptions {
 const AD = { unexpected_message: 10, bad_certificate: 42, unknown_ca: 48, decrypt_error: 51, handshake_failure: 40, illegal_parameter: 47 };
 
 function xyOf(der: Buffer): Buffer {
-  const jwk = new X509Certificate(der).publicKey.export({ format: "jwk" });
-  if (jwk.crv !== "P-256" || !jwk.x || !jwk.y) throw new TlsAlertError(AD.bad_certificate, "server certificate key is not P-256");
-  return Buffer.concat([Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  try {
+    return rawPublicKey(new X509Certificate(der).publicKey);
+  } catch {
+    throw new TlsAlertError(AD.bad_certificate, "server certificate key is not P-256");
+  }
 }
 
 /** SHA-256 of the TBSCertificate and the raw signature of a certificate. */

@@ -164,7 +164,8 @@ export function analyzeConnection(input: ConnectionInput): AnalyzedConnection {
   const note = (from: Side, type: string, time: number, encrypted?: boolean) => messages.push({ from, type, time, order: order++, ...(encrypted ? { encrypted } : {}) });
   let tls13 = false;
 
-  for (const rec of records.sort((a, b) => (a.from === b.from ? a.seq - b.seq : 0))) {
+  // records: the client's, then the server's, each in stream order
+  for (const rec of records) {
     if (ccs[rec.from] !== null || (tls13 && rec.type === ContentType.applicationData)) {
       if (rec.type === ContentType.changeCipherSpec) continue; // TLS 1.3 middlebox-compatibility CCS
       protectedRecords.push(rec);
@@ -259,7 +260,7 @@ export function analyzeConnection(input: ConnectionInput): AnalyzedConnection {
   const applicationData: AnalyzedConnection["applicationData"] = [];
   const openFailed = new Set<Side>();
   let clientFinishedRaw: Buffer | null = null;
-  for (const rec of protectedRecords.sort((a, b) => (a.from === b.from ? a.seq - b.seq : 0))) {
+  for (const rec of protectedRecords) {
     const type = rec.type;
     let body: Buffer | null = null;
     if (ciphers && !openFailed.has(rec.from)) {

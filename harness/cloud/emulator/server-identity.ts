@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createPrivateKey } from "node:crypto";
 import { exampleName, randomSerial } from "../../pki/ca.ts";
+import { pemBundle } from "../../pki/cert-io.ts";
 import { generateP256, toCryptoKey, writePrivateKey } from "../../pki/keys.ts";
 import { x509 } from "../../pki/x509.ts";
 import type { ServerIdentity } from "./data-plane.ts";
@@ -53,11 +54,7 @@ async function generate(): Promise<{ caPem: string; chainPem: string; keyPem: st
 }
 
 function identity(chainPem: string, keyPem: string): ServerIdentity {
-  const chain = chainPem
-    .split(/(?=-----BEGIN CERTIFICATE-----)/)
-    .filter((p) => p.includes("BEGIN CERTIFICATE"))
-    .map((p) => new X509Certificate(p).raw);
-  return { chain, chainPem, keyPem, key: createPrivateKey(keyPem) };
+  return { chain: pemBundle(chainPem, "emulator server chain"), chainPem, keyPem, key: createPrivateKey(keyPem) };
 }
 
 /** Load the identity from `dataDir`, creating it on first use; in memory when `dataDir` is null. */
