@@ -5,6 +5,7 @@
  * capture rights). The pcap shows the client's real address and the server's real address and port.
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { listenOnFreeLoopback } from "../transport/loopback.ts";
 import type { CaptureSession } from "./capture-session.ts";
 import { nowSeconds, PcapWriter, plainAddress, SynthesizedFlow } from "./pcap-writer.ts";
 
@@ -13,7 +14,10 @@ export interface RecorderOptions {
   file?: string;
   /** Where connections are forwarded. */
   target: { host: string; port: number };
-  /** Listen address (loopback by default) and port (0: the OS picks). */
+  /**
+   * Listen address (127.0.0.1 by default; "free-loopback": a loopback address of its own, for a fixed
+   * port such as the kit's 8883) and port (0: the OS picks).
+   */
   listenHost?: string;
   listenPort?: number;
 }
@@ -59,6 +63,7 @@ export class Recorder implements CaptureSession {
     if (this.opts.file) this.recordTo(this.opts.file);
     const server = createServer((downstream) => this.relay(downstream));
     this.server = server;
+    if (this.opts.listenHost === "free-loopback") return listenOnFreeLoopback(server, this.opts.listenPort ?? 0).then(() => undefined);
     return new Promise((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.opts.listenPort ?? 0, this.opts.listenHost ?? "127.0.0.1", () => resolve());
@@ -119,6 +124,11 @@ export class Recorder implements CaptureSession {
     });
     downstream.on("close", () => this.sockets.delete(downstream));
     upstream.on("close", () => this.sockets.delete(upstream));
+  }
+
+  /** Cut every connection through the recorder (a network fault), and keep listening. */
+  dropConnections(): void {
+    for (const s of this.sockets) s.destroy();
   }
 
   async stop(): Promise<void> {

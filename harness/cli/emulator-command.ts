@@ -18,12 +18,13 @@ export function registerEmulatorCommand(program: Command): void {
     .option("--data-dir <dir>", "state, server CA (server-ca.pem) and key logs; in memory if omitted")
     .option("--host <addr>", "listen address", "127.0.0.1")
     .option("--api-port <n>", "HTTP port for the control plane and iot-data (0: any free port)", "0")
-    .option("--mqtt-port <n>", "MQTT over TLS port (0: any free port)", "0")
+    .option("--mqtt-port <n>", "MQTT over TLS port (0: any free port; kits connect to 8883)", "0")
+    .option("--endpoint <name>", "the ATS endpoint name DescribeEndpoint answers (kits are provisioned with it)")
     .option("--tls-stack <stack>", "device-facing TLS: aws (accepts the kit's seed ClientHello) or openssl", "aws")
     .option("--require-sni", "refuse ClientHellos without SNI")
     .option("--lambda <mode>", "JITR Lambda: on, off or fail", "on")
     .option("--lambda-delay <ms>", "delay before each Lambda invocation", "0")
-    .action(async (o: { dataDir?: string; host: string; apiPort: string; mqttPort: string; tlsStack: string; requireSni?: boolean; lambda: string; lambdaDelay: string }) => {
+    .action(async (o: { dataDir?: string; host: string; apiPort: string; mqttPort: string; endpoint?: string; tlsStack: string; requireSni?: boolean; lambda: string; lambdaDelay: string }) => {
       const { IotCoreEmulator } = await import("../cloud/emulator/emulator.ts");
       const { parseFaults } = await import("../cloud/emulator/faults.ts");
       let faults;
@@ -32,8 +33,8 @@ export function registerEmulatorCommand(program: Command): void {
       } catch (err) {
         throw new ZtError("emulator options", (err as Error).message);
       }
-      const emu = await IotCoreEmulator.start({ dataDir: o.dataDir ?? null, host: o.host, apiPort: port(o.apiPort, "--api-port"), mqttPort: port(o.mqttPort, "--mqtt-port"), faults });
-      console.log(`zt-hil emulator ready: api ${emu.apiEndpoint} mqtt ${emu.host}:${emu.mqttPort} tls-stack ${emu.faults.tlsStack}${emu.dataDir ? ` data ${emu.dataDir}` : " (in memory)"}`);
+      const emu = await IotCoreEmulator.start({ dataDir: o.dataDir ?? null, host: o.host, apiPort: port(o.apiPort, "--api-port"), mqttPort: port(o.mqttPort, "--mqtt-port"), faults, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
+      console.log(`zt-hil emulator ready: api ${emu.apiEndpoint} mqtt ${emu.host}:${emu.mqttPort}${o.endpoint ? ` endpoint ${o.endpoint}` : ""} tls-stack ${emu.faults.tlsStack}${emu.dataDir ? ` data ${emu.dataDir}` : " (in memory)"}`);
       const stop = async () => {
         await emu.stop();
         process.exit(0);

@@ -2,6 +2,7 @@
  * `zt-hil rig virtual`: run one virtual kit with its ports on loopback until interrupted. Prints one line
  * containing "ready" with the ports (actual numbers when 0 was asked for).
  */
+import { isIPv4 } from "node:net";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ZtError } from "../errors.ts";
@@ -34,14 +35,25 @@ export function registerRigCommand(program: Command): void {
     .option("--console <tcp:PORT|pty:PATH>", "EDBG console as TCP, or a pty made with socat", "tcp:0")
     .option("--control <tcp:PORT>", "control port (newline-delimited JSON)", "tcp:0")
     .option("--timing <profile>", "ATECC timing: datasheet, typical or instant", "datasheet")
-    .option("--winc <version>", "WINC1500 firmware profile: 19.4.4 or 19.6", "19.4.4")
+    .option("--firmware <version>", "kit firmware: 2.2.5 (the published Zero Touch firmware)", "2.2.5")
+    .option("--winc <version>", "WINC1500 firmware profile: 19.5.2 (what v2.2.5 requires), 19.4.4 (the seed capture) or 19.6", "19.5.2")
+    .option("--dns <name=address>", "a name in the lab DNS (repeatable); the kit connects to address:8883", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--trust <file>", "PEM root certificate(s) the WINC trusts for the cloud's server chain")
     .option("--ap-ssid <ssid>", "the lab access point's SSID", "zt-lab")
     .option("--ap-psk <psk>", "the lab access point's WPA2 passphrase", "zt-lab-psk")
     .option("--power <state>", "power state at start: on or off", "on")
-    .action(async (o: { stateDir: string; hid: string; console: string; control: string; timing: string; winc: string; trust?: string; apSsid: string; apPsk: string; power: string }) => {
+    .action(async (o: { stateDir: string; hid: string; console: string; control: string; timing: string; firmware: string; winc: string; dns: string[]; trust?: string; apSsid: string; apPsk: string; power: string }) => {
       if (!["datasheet", "typical", "instant"].includes(o.timing)) throw new ZtError("--timing", `"${o.timing}" is not datasheet, typical or instant`);
-      if (o.winc !== "19.4.4" && o.winc !== "19.6") throw new ZtError("--winc", `"${o.winc}" is not 19.4.4 or 19.6`);
+      if (o.firmware !== "2.2.5") throw new ZtError("--firmware", `"${o.firmware}" is not a firmware the twin models (2.2.5)`);
+      const { WINC_PROFILES } = await import("../../rigs/virtual-kit/winc1500/winc1500.ts");
+      const winc = WINC_PROFILES.find((p) => p === o.winc);
+      if (!winc) throw new ZtError("--winc", `"${o.winc}" is not ${WINC_PROFILES.join(", ")}`);
+      const hosts: Record<string, string> = {};
+      for (const d of o.dns) {
+        const m = /^([A-Za-z0-9.-]{1,64})=(\d{1,3}(?:\.\d{1,3}){3})$/.exec(d);
+        if (!m || !isIPv4(m[2]!)) throw new ZtError("--dns", `"${d}" is not NAME=IPv4-ADDRESS`);
+        hosts[m[1]!] = m[2]!;
+      }
       if (o.power !== "on" && o.power !== "off") throw new ZtError("--power", `"${o.power}" is not on or off`);
       const hid = endpoint(o.hid, "--hid", false);
       const consoleSpec = endpoint(o.console, "--console", true);
@@ -49,11 +61,11 @@ export function registerRigCommand(program: Command): void {
       const trust = o.trust ? await readTrust(o.trust) : [];
       const { VirtualKit } = await import("../../rigs/virtual-kit/virtual-kit.ts");
       const { servePorts } = await import("../../rigs/virtual-kit/ports.ts");
-      const kit = new VirtualKit({ stateDir: o.stateDir, timing: o.timing as "datasheet", winc: o.winc, trust, ap: { ssid: o.apSsid, psk: o.apPsk } });
+      const kit = new VirtualKit({ stateDir: o.stateDir, timing: o.timing as "datasheet", winc, trust, ap: { ssid: o.apSsid, psk: o.apPsk }, hosts });
       const ports = await servePorts(kit, { hid: hid.kind === "tcp" ? hid.port : 0, console: consoleSpec, control: control.kind === "tcp" ? control.port : 0 });
       if (o.power === "on") kit.power("on");
       const consoleText = ports.console.kind === "pty" ? `pty:${ports.console.path}` : `tcp:127.0.0.1:${ports.console.port}`;
-      console.log(`zt-hil virtual kit ready: hid tcp:127.0.0.1:${ports.hid} console ${consoleText} control tcp:127.0.0.1:${ports.control} winc ${o.winc} timing ${o.timing}`);
+      console.log(`zt-hil virtual kit ready: hid tcp:127.0.0.1:${ports.hid} console ${consoleText} control tcp:127.0.0.1:${ports.control} firmware ${o.firmware} winc ${winc} timing ${o.timing}`);
       const stop = async () => {
         kit.power("off");
         await ports.close();

@@ -31,8 +31,13 @@ export interface CloudBackend {
   readonly kind: Lab["cloud"]["kind"];
   readonly iot: IoTClient;
   readonly data: IoTDataPlaneClient;
-  /** Where devices connect (MQTT over TLS). */
+  /** Where devices connect (MQTT over TLS): the address the harness (or a capture point) reaches. */
   readonly mqtt: { host: string; port: number };
+  /**
+   * The host name a kit is provisioned with: the ATS endpoint name. Firmware v2.2.5 resolves it whole
+   * and always connects to port 8883.
+   */
+  readonly endpointName: string;
   /** PEM roots a virtual kit must trust for the server chain; null: a real kit's own store. */
   readonly serverTrustPem: string | null;
   setupJitr(pki: Pki): Promise<{ caCertificateId: string }>;
@@ -83,8 +88,11 @@ export class InProcessEmulatorCloud implements CloudBackend {
   readonly mqtt: { host: string; port: number };
   readonly serverTrustPem: string;
 
-  constructor(readonly emulator: IotCoreEmulator) {
-    this.description = `in-process emulator (api ${emulator.apiEndpoint}, mqtt ${emulator.host}:${emulator.mqttPort}, ${emulator.faults.tlsStack} TLS stack)`;
+  constructor(
+    readonly emulator: IotCoreEmulator,
+    readonly endpointName: string,
+  ) {
+    this.description = `in-process emulator (api ${emulator.apiEndpoint}, mqtt ${emulator.host}:${emulator.mqttPort} as ${endpointName}, ${emulator.faults.tlsStack} TLS stack)`;
     this.iot = emulator.iotClient();
     this.data = emulator.iotDataClient();
     this.mqtt = { host: emulator.host, port: emulator.mqttPort };
@@ -92,7 +100,8 @@ export class InProcessEmulatorCloud implements CloudBackend {
   }
 
   static async start(cfg: Extract<Lab["cloud"], { kind: "emulator" }>, faults: Partial<Faults>): Promise<InProcessEmulatorCloud> {
-    return new InProcessEmulatorCloud(await IotCoreEmulator.start({ dataDir: cfg.dataDir ?? null, faults: { tlsStack: cfg.tlsStack, ...faults } }));
+    const emulator = await IotCoreEmulator.start({ dataDir: cfg.dataDir ?? null, endpoint: cfg.endpoint, faults: { tlsStack: cfg.tlsStack, ...faults } });
+    return new InProcessEmulatorCloud(emulator, cfg.endpoint);
   }
 
   setupJitr(pki: Pki) {
@@ -125,6 +134,7 @@ export class RemoteEmulatorCloud implements CloudBackend {
   readonly iot: IoTClient;
   readonly data: IoTDataPlaneClient;
   readonly mqtt: { host: string; port: number };
+  readonly endpointName: string;
   readonly serverTrustPem: string;
 
   constructor(private readonly cfg: Extract<Lab["cloud"], { kind: "remote-emulator" }>) {
@@ -133,6 +143,7 @@ export class RemoteEmulatorCloud implements CloudBackend {
     this.iot = new IoTClient(opts);
     this.data = new IoTDataPlaneClient(opts);
     this.mqtt = hostPort(cfg.mqttEndpoint, 8883);
+    this.endpointName = cfg.endpointName ?? this.mqtt.host;
     try {
       this.serverTrustPem = readFileSync(cfg.serverCaFile, "utf8");
     } catch (err) {
@@ -175,6 +186,8 @@ export class AwsCloud implements CloudBackend {
   readonly description: string;
   readonly serverTrustPem = null;
 
+  readonly endpointName: string;
+
   private constructor(
     readonly iot: IoTClient,
     readonly data: IoTDataPlaneClient,
@@ -182,6 +195,7 @@ export class AwsCloud implements CloudBackend {
     region: string,
   ) {
     this.description = `AWS IoT ${region} (${mqtt.host})`;
+    this.endpointName = mqtt.host;
   }
 
   static async connect(cfg: Extract<Lab["cloud"], { kind: "aws" }>): Promise<AwsCloud> {

@@ -62,17 +62,28 @@ export const Capture = z.discriminatedUnion("kind", [
   }),
 ]);
 
+/** A DNS name a kit can be given: v2.2.5 passes it whole to the WINC's resolver (at most 64 characters, no port). */
+const HostName = z
+  .string()
+  .max(64, "the WINC driver refuses host names over 64 characters")
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, "a DNS name (no port: the kit always connects to 8883)");
+
 /** Which IoT backend the suite talks to. */
 export const Cloud = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("emulator"),
     tlsStack: z.enum(["aws", "openssl"]).default("aws"),
     dataDir: z.string().optional(),
+    /** The ATS endpoint name kits are provisioned with; each virtual rig's lab DNS points it at its capture point. */
+    endpoint: HostName.default("ats.iot.zt-hil.test"),
   }),
   z.object({
     kind: z.literal("remote-emulator"),
     apiEndpoint: z.string().url(),
+    /** Where the harness and capture points reach the emulator's MQTT port. */
     mqttEndpoint: z.string().regex(/^[^:]+:\d+$/, "host:port"),
+    /** The name kits are provisioned with (port 8883); default: mqttEndpoint's host. */
+    endpointName: HostName.optional(),
     serverCaFile: z.string().min(1),
   }),
   z.object({ kind: z.literal("aws"), region: z.string().min(1), profile: z.string().optional() }),
@@ -85,7 +96,10 @@ export const Rig = z.object({
   kit: z.object({
     transport: KitTransport,
     console: ConsoleTransport,
-    winc: z.enum(["19.4.4", "19.6"]).default("19.4.4"),
+    /** The kit's firmware; the twin models v2.2.5 (the only published Zero Touch firmware for this kit). */
+    firmware: z.enum(["2.2.5"]).default("2.2.5"),
+    /** The WINC1500 firmware: 19.5.2 is what v2.2.5 requires; 19.4.4 is the seed capture's; 19.6 is newer. */
+    winc: z.enum(["19.5.2", "19.4.4", "19.6"]).default("19.5.2"),
   }),
   power: Power,
   capture: Capture,

@@ -21,7 +21,7 @@ function errorOf(fn: () => unknown): ConfigError {
 
 test("the default lab has two virtual rigs on the in-process emulator", () => {
   const lab = loadLab("rigs/lab.yaml");
-  expect(lab.cloud).toEqual({ kind: "emulator", tlsStack: "aws" });
+  expect(lab.cloud).toEqual({ kind: "emulator", tlsStack: "aws", endpoint: "ats.iot.zt-hil.test" });
   expect(lab.rigs.map((r) => [r.name, r.kit.transport.kind, r.power.kind, r.capture.kind])).toEqual([
     ["virtual-1", "virtual", "virtual", "recorder"],
     ["virtual-2", "virtual", "virtual", "recorder"],

@@ -18,9 +18,10 @@ export function toReports(line: string | Buffer, pad: 0x04 | 0x00): Buffer[] {
 }
 
 /**
- * Collects report payloads into lines. Padding (0x00, 0x04) is dropped, and so are non-printables
- * before a line starts. A line longer than `limit` (the firmware's 6000-byte buffer) comes back as
- * null: the device is in an error state until that line's newline.
+ * Collects report payloads into lines, as Microchip's host code reads the kit: padding (0x00, 0x04) and
+ * non-printables before a line starts are dropped, and a report's bytes after the `\n` that ends a line
+ * are discarded (firmware v2.2.5 answers NOT_SUPPORTED with `04()\n` followed by the rest of the
+ * request's bytes). A line longer than `limit` comes back as null.
  */
 export class LineAssembler {
   private buf: number[] = [];
@@ -36,6 +37,7 @@ export class LineAssembler {
         lines.push(this.overflowed ? null : Buffer.from(this.buf).toString("latin1"));
         this.buf = [];
         this.overflowed = false;
+        break;
       } else if (b === 0x00 || b === 0x04 || (this.buf.length === 0 && b <= 0x20)) {
         continue;
       } else if (this.buf.length >= this.limit) {

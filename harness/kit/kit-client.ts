@@ -1,12 +1,11 @@
 /**
  * The host side of the kit protocol (KIT-FACTS §2), over any ReportLink: request lines out in 64-byte
  * reports padded with 0x04, reply lines back, `XX(HEX)` parsed; the JSON application protocol
- * (`board:app`, ids counting from 0); and an AteccPort over `d:w`/`d:t`/`d:i` so cryptoauthlib-style
- * ATECC operations run on the kit's chip. A wrong reply is a KitProtocolError naming the request.
+ * (`board:app`, ids counting from 0). A wrong reply is a KitProtocolError naming the request; an echo
+ * (what firmware v2.2.5 sends for b:v, b:f, b:d and requests it cannot parse) says so.
  */
 import { ZtError } from "../errors.ts";
 import type { ReportLink } from "../transport/report-link.ts";
-import { AteccCommFailure, type AteccPort } from "./atecc-client.ts";
 import { LineAssembler, REPLY, toReports } from "./hid-framing.ts";
 
 export class KitProtocolError extends ZtError {}
@@ -73,23 +72,30 @@ export class KitClient {
     });
   }
 
-  /** Send one request line and read its reply. */
-  request(line: string, timeoutMs = this.timeoutMs): Promise<KitReply> {
-    const run = async (): Promise<KitReply> => {
+  /** Send one request line and read the raw reply line (firmware v2.2.5 answers some requests with an echo). */
+  exchange(line: string, timeoutMs = this.timeoutMs): Promise<string> {
+    const run = async (): Promise<string> => {
       this.transcript.push({ time: Date.now(), dir: ">", line: line.length > 200 ? `${line.slice(0, 200)}…` : line });
       for (const r of toReports(`${line}\n`, 0x04)) await this.link.write(r);
       const reply = await this.nextLine(timeoutMs);
       if (reply === null) throw new KitProtocolError(this.link.description, `no reply within ${timeoutMs} ms to ${line.slice(0, 60)}`);
       this.transcript.push({ time: Date.now(), dir: "<", line: reply.length > 200 ? `${reply.slice(0, 200)}…` : reply });
-      const m = REPLY.exec(reply);
-      if (!m) throw new KitProtocolError(this.link.description, `unparseable reply "${reply.slice(0, 80)}" to ${line.slice(0, 60)}`);
-      const hex = m[2]!;
-      if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new KitProtocolError(this.link.description, `reply data is not hex: "${hex.slice(0, 80)}"`);
-      return { status: parseInt(m[1]!, 16), data: Buffer.from(hex, "hex"), line: reply };
+      return reply;
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     return p;
+  }
+
+  /** Send one request line and read its reply `XX(HEX)`. */
+  async request(line: string, timeoutMs = this.timeoutMs): Promise<KitReply> {
+    const reply = await this.exchange(line, timeoutMs);
+    if (reply === line) throw new KitProtocolError(this.link.description, `the kit echoed ${line.slice(0, 60)} instead of answering (firmware v2.2.5 echoes b:v, b:f, b:d and any request it cannot parse)`);
+    const m = REPLY.exec(reply);
+    if (!m) throw new KitProtocolError(this.link.description, `unparseable reply "${reply.slice(0, 80)}" to ${line.slice(0, 60)}`);
+    const hex = m[2]!;
+    if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new KitProtocolError(this.link.description, `reply data is not hex: "${hex.slice(0, 80)}"`);
+    return { status: parseInt(m[1]!, 16), data: Buffer.from(hex, "hex"), line: reply };
   }
 
   /** A request whose status must be 00. */
@@ -114,20 +120,6 @@ export class KitClient {
     if (reply.id !== id) throw new KitProtocolError(`kit app ${method}`, `reply id ${reply.id} does not match request id ${id}`);
     if (reply.error) throw new KitAppError(method, reply.error);
     return reply.result as T;
-  }
-
-  /** The kit's ATECC through the kit protocol's device commands; status F0 is AteccCommFailure. */
-  ateccPort(): AteccPort {
-    return {
-      wake: async () => this.ok("d:w()"),
-      talk: async (packet) => {
-        const r = await this.request(`d:t(${packet.toString("hex")})`);
-        if (r.status === 0xf0) throw new AteccCommFailure(this.link.description, "the ATECC did not answer (F0: asleep or idle)");
-        if (r.status !== 0) throw new KitProtocolError(this.link.description, `d:t answered status ${r.line.slice(0, 2)}`);
-        return r.data;
-      },
-      idle: async () => void (await this.ok("d:i()")),
-    };
   }
 
   close(): Promise<void> {

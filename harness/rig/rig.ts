@@ -12,7 +12,6 @@ import { KitConsole } from "../console/kit-console.ts";
 import type { CaptureSession } from "../capture/capture-session.ts";
 import { ToolCapture } from "../capture/live.ts";
 import { Recorder } from "../capture/recorder.ts";
-import { AteccClient } from "../kit/atecc-client.ts";
 import { KitClient } from "../kit/kit-client.ts";
 import { powerDriver } from "../power/drivers.ts";
 import type { PowerDriver } from "../power/power-driver.ts";
@@ -26,10 +25,12 @@ import { InfrastructureError } from "./rig-lock.ts";
 export interface OpenRig {
   rig: Rig;
   kit: KitClient;
-  atecc: AteccClient;
   console: KitConsole;
   power: PowerDriver;
-  /** The hostName the kit is provisioned with to reach the cloud (through the capture point). */
+  /**
+   * The hostName the kit is provisioned with: a DNS name (v2.2.5 resolves it whole and connects to
+   * port 8883). A virtual rig's lab DNS points it at the rig's capture point.
+   */
   cloudHostName: string;
   /** A capture of the kit's traffic for one test, writing `file`. */
   capture(file: string): CaptureSession;
@@ -42,28 +43,29 @@ async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slo
   const t = rig.kit.transport;
   if (t.kind !== "virtual") throw new Error("unreachable");
   if (!cloud.serverTrustPem) throw new InfrastructureError(rig.name, `a virtual kit needs a cloud whose server CA it can trust (${cloud.description} gives none)`);
+  // The kit reaches the cloud through an in-line recorder, the capture point of a virtual rig, on port
+  // 8883 of a loopback address of its own; the twin's lab DNS gives that address for the cloud's name.
+  const wire = new Recorder({ target: cloud.mqtt, listenHost: "free-loopback", listenPort: 8883 });
+  await wire.start();
   const twin = new VirtualKit({
     stateDir: join(stateRoot, rig.name),
     timing: t.timing,
     winc: rig.kit.winc,
     trust: pemBundle(cloud.serverTrustPem, `${cloud.description} server CA`),
-    ap: { ssid: rig.wifi.ssid, psk: rig.wifi.psk ?? "" },
+    ap: { ssid: rig.wifi.ssid, psk: rig.wifi.psk },
+    hosts: { [cloud.endpointName]: wire.address.host },
   });
   twin.chip.faults.slowFactor = slowFactor;
   const ports: ServedPorts = await servePorts(twin, { hid: 0, console: { kind: "tcp", port: 0 }, control: 0 });
-  // The kit reaches the cloud through an in-line recorder: the capture point of a virtual rig.
-  const wire = new Recorder({ target: cloud.mqtt });
-  await wire.start();
   const ctl = await jsonLineClient(ports.control);
   const kit = new KitClient(await TcpReportLink.open("127.0.0.1", ports.hid));
   const console = await KitConsole.open(rig, ports.console.kind === "tcp" ? ports.console.port : ports.console.tcpPort);
   return {
     rig,
     kit,
-    atecc: new AteccClient(kit.ateccPort()),
     console,
     power: powerDriver(rig, ctl.send),
-    cloudHostName: `127.0.0.1:${wire.address.port}`,
+    cloudHostName: cloud.endpointName,
     capture: (file) => ({
       file,
       format: "pcap",
@@ -85,6 +87,7 @@ async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slo
 async function openReal(rig: Rig, cloud: CloudBackend): Promise<OpenRig> {
   const t = rig.kit.transport;
   if (t.kind !== "hid") throw new Error("unreachable");
+  if (cloud.mqtt.port !== 8883) throw new InfrastructureError(rig.name, `firmware v2.2.5 connects to port 8883 only; ${cloud.description} listens on ${cloud.mqtt.port}`);
   const link = await NodeHidReportLink.open({ ...(t.path ? { path: t.path } : {}), vid: t.vid, pid: t.pid, ...(t.serial ? { serial: t.serial } : {}) });
   const kit = new KitClient(link);
   const console = await KitConsole.open(rig);
@@ -92,10 +95,9 @@ async function openReal(rig: Rig, cloud: CloudBackend): Promise<OpenRig> {
   return {
     rig,
     kit,
-    atecc: new AteccClient(kit.ateccPort()),
     console,
     power: powerDriver(rig),
-    cloudHostName: cloud.mqtt.port === 8883 ? cloud.mqtt.host : `${cloud.mqtt.host}:${cloud.mqtt.port}`,
+    cloudHostName: cloud.endpointName,
     capture: (file) => {
       if (cap.kind === "recorder") throw new InfrastructureError(rig.name, "a real kit's traffic cannot pass an in-line recorder; use tcpdump or dumpcap on the AP's interface");
       return new ToolCapture({ tool: cap.kind, iface: cap.interface, file, filter: cap.filter ?? `tcp port ${cloud.mqtt.port}` });
@@ -120,12 +122,24 @@ export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: 
   await step(`health check of rig ${rig.name}`, async () => {
     try {
       await open.power.on();
-      const v = await open.kit.request("b:v()", 15_000);
-      if (v.status !== 0) throw new Error(`b:v() answered ${v.line}`);
+      await checkKit(open.kit);
     } catch (err) {
       await open.close().catch(() => undefined);
       throw new InfrastructureError(rig.name, `health check failed: ${(err as Error).message}`);
     }
   });
   return open;
+}
+
+/**
+ * Is the kit alive and running the Zero Touch application? Asked only what v2.2.5 answers: `b:v()` is
+ * echoed back by v2.2.5 (its version reply is never serialized) — a live kit; a firmware that answers
+ * `00(…)` is live too — and one `board:app` call (getStatus, which changes nothing) must come back as
+ * JSON. The firmware serves USB only after its ATECC init, so the first request may wait.
+ */
+export async function checkKit(kit: KitClient): Promise<void> {
+  const v = await kit.exchange("b:v()", 15_000);
+  if (v !== "b:v()" && !/^00\(/.test(v)) throw new Error(`b:v() answered "${v.slice(0, 60)}", neither v2.2.5's echo nor 00(…)`);
+  const status = await kit.app<{ state_id?: unknown }>("getStatus", {}, 15_000);
+  if (typeof status.state_id !== "number") throw new Error(`getStatus answered ${JSON.stringify(status).slice(0, 80)}`);
 }

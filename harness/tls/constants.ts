@@ -34,6 +34,7 @@ export const HANDSHAKE_NAMES: Record<number, string> = {
 
 /** The kit's one suite. */
 export const TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xc02b;
+export const TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 = 0xc023;
 
 export const CIPHER_SUITE_NAMES: Record<number, string> = {
   0x00ff: "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",

@@ -6,9 +6,9 @@ import { needTools, spawnUntilFirstLine } from "../../harness/testing/tools.ts";
 test("zt-hil rig virtual: ready line, console on a socat pty read with serialport, control port", async ({}, info) => {
   needTools("socat");
   const pty = info.outputPath("edbg-tty");
-  const { line: ready, stop } = await spawnUntilFirstLine(process.execPath, ["bin/zt-hil.js", "rig", "virtual", "--state-dir", info.outputPath("kit"), "--console", `pty:${pty}`, "--timing", "instant", "--power", "off"]);
+  const { line: ready, stop } = await spawnUntilFirstLine(process.execPath, ["bin/zt-hil.js", "rig", "virtual", "--state-dir", info.outputPath("kit"), "--console", `pty:${pty}`, "--timing", "instant", "--power", "off", "--dns", "ats.iot.zt-hil.test=127.1.2.3"]);
   try {
-    expect(ready).toMatch(new RegExp(`^zt-hil virtual kit ready: hid tcp:127\\.0\\.0\\.1:\\d+ console pty:${pty.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} control tcp:127\\.0\\.0\\.1:\\d+ winc 19\\.4\\.4 timing instant$`));
+    expect(ready).toMatch(new RegExp(`^zt-hil virtual kit ready: hid tcp:127\\.0\\.0\\.1:\\d+ console pty:${pty.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} control tcp:127\\.0\\.0\\.1:\\d+ firmware 2\\.2\\.5 winc 19\\.5\\.2 timing instant$`));
     const port = new SerialPort({ path: pty, baudRate: 115200 });
     const lines: string[] = [];
     port.pipe(new ReadlineParser({ delimiter: "\r\n" })).on("data", (l: string) => lines.push(l));
@@ -43,4 +43,13 @@ test("zt-hil rig virtual refuses bad options with one line", async () => {
   const r = runStatus(process.execPath, ["bin/zt-hil.js", "rig", "virtual", "--state-dir", "/tmp/x", "--console", "serial:COM1"]);
   expect(r.status).toBe(2);
   expect(r.stderr.trim()).toBe('zt-hil: --console: "serial:COM1" is not tcp:PORT or pty:PATH');
+  for (const [flag, value, message] of [
+    ["--dns", "ats.iot.zt-hil.test:8883", '--dns: "ats.iot.zt-hil.test:8883" is not NAME=IPv4-ADDRESS'],
+    ["--winc", "19.7", '--winc: "19.7" is not 19.5.2, 19.4.4, 19.6'],
+    ["--firmware", "2.3.0", '--firmware: "2.3.0" is not a firmware the twin models (2.2.5)'],
+  ] as const) {
+    const bad = runStatus(process.execPath, ["bin/zt-hil.js", "rig", "virtual", "--state-dir", "/tmp/x", flag, value]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe(`zt-hil: ${message}`);
+  }
 });

@@ -1,6 +1,8 @@
 /**
  * The virtual kit's ports on loopback, each what the real one is on the bench:
- * - HID over TCP: raw 64-byte reports both ways (no report id byte), the kit protocol inside;
+ * - HID over TCP: raw 64-byte reports both ways (no report id byte), the kit protocol inside; every
+ *   report goes to the firmware's USB callback as it is, and the firmware's reports to the client that
+ *   wrote last;
  * - console over TCP (as ser2net exports a COM port), or a pty made by socat that host code opens with
  *   serialport exactly like the EDBG's virtual COM port;
  * - control over TCP: newline-delimited JSON, one reply line per request, for what a person does at
@@ -10,7 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { LineAssembler, REPORT_SIZE, toReports } from "../../harness/kit/hid-framing.ts";
+import { REPORT_SIZE } from "../../harness/kit/hid-framing.ts";
 import type { TimingProfile } from "./atecc508a/timing.ts";
 import type { VirtualKit } from "./virtual-kit.ts";
 
@@ -30,23 +32,21 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** The kit's IN reports go to the host that wrote last (one USB host has the device open at a time). */
 function hidServer(kit: VirtualKit): Server {
+  let host: Socket | null = null;
+  kit.on("hid", (report: Buffer) => {
+    if (host && !host.destroyed) host.write(report);
+  });
   return createServer((socket) => {
     socket.setNoDelay(true);
-    const lines = new LineAssembler();
     let pending = Buffer.alloc(0);
     socket.on("data", (d: Buffer) => {
+      host = socket;
       pending = Buffer.concat([pending, d]);
       while (pending.length >= REPORT_SIZE) {
-        const report = pending.subarray(0, REPORT_SIZE);
+        kit.hidReport(Buffer.from(pending.subarray(0, REPORT_SIZE)));
         pending = pending.subarray(REPORT_SIZE);
-        for (const line of lines.push(report)) {
-          void (async () => {
-            // An overflowed buffer (over 6000 bytes before a newline) answers "invalid size".
-            const reply = line === null ? "E4()" : await kit.hidRequest(line);
-            if (reply !== null && !socket.destroyed) for (const r of toReports(`${reply}\n`, 0x00)) socket.write(r);
-          })();
-        }
       }
     });
     socket.on("error", () => {});
@@ -55,8 +55,8 @@ function hidServer(kit: VirtualKit): Server {
 
 function consoleServer(kit: VirtualKit): Server {
   const clients = new Set<Socket>();
-  kit.on("console", (line: { text: string }) => {
-    for (const c of clients) c.write(`${line.text}\r\n`);
+  kit.on("console-bytes", (text: string) => {
+    for (const c of clients) c.write(text, "latin1");
   });
   return createServer((socket) => {
     clients.add(socket);
@@ -77,12 +77,20 @@ async function control(kit: VirtualKit, req: ControlRequest): Promise<Record<str
     case "press":
       if (req.button !== 1 && req.button !== 2 && req.button !== 3) return { ok: false, error: "press needs button 1, 2 or 3" };
       if (!kit.powered) return { ok: false, error: "the kit is powered off" };
-      await kit.press(req.button);
+      kit.press(req.button);
       return { ok: true };
     case "leds":
       return { ok: true, leds: kit.leds };
     case "status":
-      return { ok: true, powered: kit.powered, state: kit.firmware.state, attempts: kit.firmware.attempts.map((a) => ({ number: a.number, outcome: a.outcome })) };
+      return {
+        ok: true,
+        powered: kit.powered,
+        provisioningState: kit.firmware.provisioningState,
+        wifiState: kit.firmware.wifiState,
+        buttons: kit.firmware.buttons,
+        deltaHandlers: kit.firmware.deltaHandlers,
+        attempts: kit.firmware.attempts.map((a) => ({ number: a.number, outcome: a.outcome })),
+      };
     case "fault": {
       const f = kit.chip.faults;
       for (const k of ["slowFactor", "crcErrors", "wakeFailures"] as const) {

@@ -27,6 +27,11 @@ export interface EmulatorOptions {
   region?: string;
   accountId?: string;
   faults?: Partial<Faults>;
+  /**
+   * The name DescribeEndpoint answers, as AWS answers its ATS endpoint name (devices connect to it on
+   * port 8883). Without it: host:port, for clients that can be told a port.
+   */
+  endpoint?: string;
 }
 
 /** Credentials the SDK needs to sign requests; the emulator does not check them. */
@@ -61,7 +66,7 @@ export class IotCoreEmulator extends EventEmitter {
     const faults: Faults = { ...DEFAULT_FAULTS, ...opts.faults };
     const region = opts.region ?? "us-east-1";
     let mqttPort = 0;
-    const iot = new IotService(store, { region, accountId: opts.accountId ?? "123456789012" }, () => `${host.includes(":") ? `[${host}]` : host}:${mqttPort}`);
+    const iot = new IotService(store, { region, accountId: opts.accountId ?? "123456789012" }, () => opts.endpoint ?? `${host.includes(":") ? `[${host}]` : host}:${mqttPort}`);
     const identity = await serverIdentity(dataDir);
     const lambdas = new Map<string, LambdaHandler>();
     const keyLog: string[] = [];

@@ -92,9 +92,11 @@ function misfit(def: CertDefinition, field: string, detail: string): Certificate
 /**
  * Compress a certificate for the kit. Throws a CertificateError naming the first differing field when
  * the rebuild would not give back the same certificate. `issuerPublicKey` (X‖Y) lets the authority key
- * id be checked too; without it the certificate's own AKI is taken.
+ * id be checked too; without it the certificate's own AKI is taken. `checkFit: false` only extracts the
+ * fields, as the firmware's atcacert_write_cert does (a misfit then shows when the rebuilt certificate
+ * fails to verify).
  */
-export function compressCertificate(def: CertDefinition, der: Buffer, issuerPublicKey?: Uint8Array): Compressed {
+export function compressCertificate(def: CertDefinition, der: Buffer, issuerPublicKey?: Uint8Array, checkFit = true): Compressed {
   const where = `${def.kind} certificate`;
   const cert = readTlv(der, 0, where);
   const parts = children(der, cert, where);
@@ -148,6 +150,7 @@ export function compressCertificate(def: CertDefinition, der: Buffer, issuerPubl
     if (signerRecord.serial.length !== def.serial.count) throw misfit(def, "tbsCertificate.serialNumber", `is ${signerRecord.serial.length} bytes, the template stores ${def.serial.count}`);
   }
 
+  if (!checkFit) return { compressed, publicKey, ...(signerRecord ? { signerRecord } : {}) };
   let authorityKeyId: Buffer | undefined;
   if (!issuerPublicKey) authorityKeyId = findAuthorityKeyId(der, tbs[7 + off], def);
   const rebuilt = rebuildCertificate(def, { compressed, publicKey, signerRecord, ...(issuerPublicKey ? { issuerPublicKey } : { authorityKeyId }) });

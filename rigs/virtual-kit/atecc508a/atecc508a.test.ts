@@ -6,18 +6,20 @@ import { crc16, dataAddress, decodeResponse, encodeCommand, OPCODE, ZONE } from 
 import { Atecc508a, AteccAsleepError, SELFTEST_FAIL_RESPONSE, WAKE_RESPONSE } from "./atecc508a.ts";
 import { executionMs, MAX_EXECUTION_MS } from "./timing.ts";
 
-const portOf = (chip: Atecc508a): AteccPort => ({ wake: async () => chip.wake(), talk: (p) => chip.execute(p), idle: async () => chip.idle() });
+const portOf = (chip: Atecc508a): AteccPort => ({ wake: async () => chip.wake(), talk: (p) => chip.execute(p), idle: async () => void chip.idle() });
+/** A chip with power applied (a new chip starts unpowered, as the kit's does before the supply is on). */
+const on = (chip: Atecc508a): Atecc508a => (chip.powerOn(), chip);
 const jwkOf = (xy: Buffer) => createPublicKey({ key: { kty: "EC", crv: "P-256", x: xy.subarray(0, 32).toString("base64url"), y: xy.subarray(32).toString("base64url") }, format: "jwk" });
 
 test("CRC-16 and the wake answer match cryptoauthlib", () => {
   expect(crc16(Buffer.from([0x04, 0x11])).toString("hex")).toBe("3343");
-  const chip = new Atecc508a(null, "instant");
+  const chip = on(new Atecc508a(null, "instant"));
   expect(chip.wake()).toEqual(WAKE_RESPONSE);
   expect(encodeCommand({ opcode: OPCODE.info, param1: 0, param2: 0, data: Buffer.alloc(0) }).toString("hex")).toBe("0730000000" + crc16(Buffer.from("0730000000", "hex")).toString("hex"));
 });
 
 test("the kit's configuration: revision, serial, slot sizes, locks and secret slot 0", async () => {
-  const chip = new Atecc508a(null, "instant");
+  const chip = on(new Atecc508a(null, "instant"));
   const c = new AteccClient(portOf(chip));
   expect((await c.info()).toString("hex")).toBe("00005000");
   const sn = await c.serialNumber();
@@ -37,7 +39,7 @@ test("the kit's configuration: revision, serial, slot sizes, locks and secret sl
 });
 
 test("Sign, Verify, ECDH, GenKey and SHA agree with node:crypto", async () => {
-  const chip = new Atecc508a(null, "instant");
+  const chip = on(new Atecc508a(null, "instant"));
   const c = new AteccClient(portOf(chip));
   const pub = await c.genKey(0);
   expect(pub.length).toBe(64);
@@ -65,7 +67,7 @@ test("Sign, Verify, ECDH, GenKey and SHA agree with node:crypto", async () => {
 
 test("wake, watchdog, sleep and power: TempKey is volatile", async () => {
   let now = 0;
-  const chip = new Atecc508a(null, "instant", () => now);
+  const chip = on(new Atecc508a(null, "instant", () => now));
   const nonce = encodeCommand({ opcode: OPCODE.nonce, param1: 0x03, param2: 0, data: randomBytes(32) });
   const sign = encodeCommand({ opcode: OPCODE.sign, param1: 0x80, param2: 0, data: Buffer.alloc(0) });
   await expect(chip.execute(nonce)).rejects.toThrow(AteccAsleepError);
@@ -95,7 +97,7 @@ test("timing profiles bound execution times; faults slow, corrupt and fail", asy
   }
   // typical Random = 23 / 2 = 11.5 ms; timers may fire up to ~2 ms early against performance.now()
   // (libuv schedules from the loop's cached start time), so the bounds allow for that.
-  const chip = new Atecc508a(null, "typical");
+  const chip = on(new Atecc508a(null, "typical"));
   const c = new AteccClient(portOf(chip));
   const t0 = performance.now();
   await c.random();
@@ -112,7 +114,7 @@ test("timing profiles bound execution times; faults slow, corrupt and fail", asy
 
 test("NVM persists atomically; a torn write leaves the previous state", async ({}, info) => {
   const file = info.outputPath("atecc508a.json");
-  const first = new Atecc508a(file, "instant");
+  const first = on(new Atecc508a(file, "instant"));
   const c1 = new AteccClient(portOf(first));
   const pub = await c1.genKey(0);
   const data = randomBytes(72);
@@ -120,9 +122,30 @@ test("NVM persists atomically; a torn write leaves the previous state", async ({
   expect(readFileSync(file).length > 0 && !existsSync(`${file}.${process.pid}.tmp`)).toBe(true);
   // A power cut during the next write: the temporary file is half written and never renamed.
   writeFileSync(`${file}.${process.pid}.tmp`, "{\"config\":\"00");
-  const second = new Atecc508a(file, "instant");
+  const second = on(new Atecc508a(file, "instant"));
   const c2 = new AteccClient(portOf(second));
   expect((await c2.genKey(0)).equals(pub)).toBe(true);
   expect((await c2.readSlot(10, 72)).equals(data)).toBe(true);
   expect((await import("node:fs")).statSync(file).mode & 0o777).toBe(0o600);
+});
+
+test("72-byte slots take 32-byte access to their last block; no power, no answer; the I/O buffer reads back", async () => {
+  const chip = on(new Atecc508a(null, "instant"));
+  const c = new AteccClient(portOf(chip));
+  // atcab_write_pubkey / atcab_read_pubkey: three 32-byte blocks of slot 15 (cryptoauthlib 20190903).
+  const key = randomBytes(72);
+  for (let b = 0; b < 3; b++) await c.command(OPCODE.write, ZONE.data | ZONE.size32, dataAddress(15, b), Buffer.concat([key, Buffer.alloc(24)]).subarray(b * 32, b * 32 + 32));
+  const back = Buffer.concat([await c.read(ZONE.data, dataAddress(15, 0), 32), await c.read(ZONE.data, dataAddress(15, 1), 32), await c.read(ZONE.data, dataAddress(15, 2), 32)]);
+  expect(back.subarray(0, 72).equals(key)).toBe(true);
+  expect(back.subarray(72).equals(Buffer.alloc(24))).toBe(true);
+  // Counter0/Counter1 as ecc_configure.c's configuration image has them.
+  const config = Buffer.concat([await c.read(ZONE.config, 0, 32), await c.read(ZONE.config, 1 << 3, 32), await c.read(ZONE.config, 2 << 3, 32)]);
+  expect(config.subarray(52, 68).toString("hex")).toBe("ffffffff00000000ffffffff00000000");
+  // After a wake the I/O buffer holds the wake status; a read without a command returns it.
+  chip.wake();
+  expect(chip.readOutput()).toEqual(WAKE_RESPONSE);
+  expect(chip.idle()).toBe(true);
+  expect(chip.idle()).toBe(false); // an idle chip does not acknowledge
+  chip.powerOff();
+  expect(() => chip.wake()).toThrow(AteccAsleepError);
 });

@@ -46,6 +46,11 @@ export class Atecc508a {
   private nvm: Nvm;
   private mode: "asleep" | "idle" | "awake" = "asleep";
   private awakeSince = 0;
+  /** The chip's I/O buffer: what a read on the bus returns (the wake status, then each response). */
+  private output: Buffer = Buffer.alloc(0);
+  /** Supply on or off; each power-on is a new epoch (commands of an earlier one are refused). */
+  powered = false;
+  powerEpoch = 0;
   private tempKey: Buffer | null = null;
   private sha: ReturnType<typeof createHash> | null = null;
   readonly faults: AteccFaults = { slowFactor: 1, crcErrors: 0, wakeFailures: 0 };
@@ -107,8 +112,10 @@ export class Atecc508a {
 
   /** Wake token: returns the chip's 4-byte answer. */
   wake(): Buffer {
+    if (!this.powered) throw new AteccAsleepError("ATECC508A", "no power");
     if (this.faults.wakeFailures > 0) {
       this.faults.wakeFailures--;
+      this.output = SELFTEST_FAIL_RESPONSE;
       return SELFTEST_FAIL_RESPONSE;
     }
     this.isAwake(); // lets the watchdog put an awake chip to sleep first
@@ -118,33 +125,57 @@ export class Atecc508a {
     }
     this.mode = "awake";
     this.awakeSince = this.now();
+    this.output = WAKE_RESPONSE;
     return WAKE_RESPONSE;
+  }
+
+  /** A read of the I/O buffer without a command before it (an awake chip ACKs its address). */
+  readOutput(): Buffer {
+    if (!this.isAwake()) throw new AteccAsleepError("ATECC508A", "the chip does not acknowledge (not awake)");
+    return this.output;
   }
 
   private isAwake(): boolean {
     if (this.mode !== "awake") return false;
     if (this.now() - this.awakeSince > WATCHDOG_MS) {
-      this.sleep();
+      this.goToSleep();
       return false;
     }
     return true;
   }
 
-  /** Idle keeps TempKey; the watchdog stops until the next wake. */
-  idle(): void {
-    if (this.isAwake()) this.mode = "idle";
+  /** Idle keeps TempKey; the watchdog stops until the next wake. False: no ACK (not awake). */
+  idle(): boolean {
+    if (!this.isAwake()) return false;
+    this.mode = "idle";
+    return true;
   }
 
-  /** Sleep loses TempKey and the SHA context. */
-  sleep(): void {
+  /** Sleep loses TempKey and the SHA context. False: no ACK (not awake). */
+  sleep(): boolean {
+    const acked = this.isAwake();
+    this.goToSleep();
+    return acked;
+  }
+
+  private goToSleep(): void {
     this.mode = "asleep";
     this.tempKey = null;
     this.sha = null;
   }
 
+  /** Power applied: the chip starts asleep. */
+  powerOn(): void {
+    if (this.powered) return;
+    this.powered = true;
+    this.powerEpoch++;
+    this.goToSleep();
+  }
+
   /** Power removed: everything volatile is gone; NVM stays. */
   powerOff(): void {
-    this.sleep();
+    this.powered = false;
+    this.goToSleep();
   }
 
   /** The chip's serial number (config bytes 0–3 and 8–12). */
@@ -169,11 +200,13 @@ export class Atecc508a {
     }
     const ms = opcode >= 0 ? executionMs(this.timing, opcode) * this.faults.slowFactor : 0;
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    if (!this.powered) throw new AteccAsleepError("ATECC508A", "no power");
     if (this.faults.crcErrors > 0) {
       this.faults.crcErrors--;
       response = Buffer.from(response);
       response[response.length - 1]! ^= 0xff;
     }
+    this.output = response;
     return response;
   }
 
@@ -293,7 +326,10 @@ export class Atecc508a {
       const slot = (addr >> 3) & 0x0f;
       const offset = ((addr >> 8) & 0x0f) * 32 + (size === 4 ? (addr & 0x07) * 4 : 0);
       const buf = this.slot(slot);
-      return offset + size <= buf.length ? { buf, offset, slot } : null;
+      // A 32-byte access to the last, partial block of a slot is accepted (cryptoauthlib's pubkey and
+      // atcacert helpers rely on it for the 72-byte slots): reads past the end give 0x00, writes past
+      // it are dropped [inferred: the datasheet does not say what those bytes are].
+      return offset < buf.length && (offset + size <= buf.length || size === 32) ? { buf, offset, slot } : null;
     }
     return null;
   }
@@ -304,7 +340,9 @@ export class Atecc508a {
     const at = this.locate(zone, addr, size);
     if (!at) return statusResponse(STATUS.parseError);
     if (zone === ZONE.data && (!this.nvm.dataLocked || isSecret(this.config, at.slot!))) return statusResponse(STATUS.executionError);
-    return encodeResponse(at.buf.subarray(at.offset, at.offset + size));
+    const out = Buffer.alloc(size);
+    at.buf.copy(out, 0, at.offset, Math.min(at.buf.length, at.offset + size));
+    return encodeResponse(out);
   }
 
   private write(p1: number, addr: number, data: Buffer): Buffer {
@@ -316,7 +354,7 @@ export class Atecc508a {
     if (zone === ZONE.config && this.nvm.configLocked) return statusResponse(STATUS.executionError);
     if (zone === ZONE.otp && this.nvm.dataLocked) return statusResponse(STATUS.executionError);
     if (zone === ZONE.data && !writableInClear(this.config, at.slot!)) return statusResponse(STATUS.executionError);
-    data.copy(at.buf, at.offset);
+    data.copy(at.buf, at.offset, 0, Math.min(size, at.buf.length - at.offset));
     if (zone === ZONE.data) this.setSlot(at.slot!, at.buf);
     else if (zone === ZONE.otp) this.nvm.otp = at.buf.toString("hex");
     this.persist();

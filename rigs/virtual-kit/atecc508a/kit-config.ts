@@ -20,6 +20,8 @@ export function kitConfigZone(sn: Buffer): Buffer {
   c[16] = 0xb0; // I2C address
   c[18] = 0xaa; // OTP mode
   SLOT_CONFIG.forEach((v, i) => c.writeUInt16LE(v, 20 + i * 2));
+  // Counter0 and Counter1 as ecc_configure.c's aws_config has them: FF FF FF FF 00 00 00 00, twice.
+  for (const at of [52, 60]) Buffer.from("ffffffff00000000", "hex").copy(c, at);
   c[86] = 0x00; // data/OTP zone locked
   c[87] = 0x00; // config zone locked
   c.writeUInt16LE(0xffff, 88); // no slot individually locked

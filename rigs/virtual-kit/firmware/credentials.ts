@@ -1,63 +1,104 @@
 /**
- * The kit's certificate storage, as the firmware does it with atcacert: certificates are kept
- * compressed (device in slot 10, signer in slot 12, signer serial and dates in slot 14), public keys in
- * the 72-byte padded form (signer in slot 11, root in slot 15), and rebuilt from the templates when the
- * TLS client needs the chain.
+ * The kit's certificate storage, as firmware v2.2.5 does it with atcacert:
+ * - saveCredentials (provisioning_task.c:process_board_application_save_credentials) WRITES first and
+ *   verifies after: root key → slot 15; signer certificate → slots 12 (compressed), 14 (serial, dates)
+ *   and 11 (public key); read back, rebuilt and verified on the chip with the root key; device
+ *   certificate → slot 10; read back (its public key from slot 0), rebuilt and verified with the signer
+ *   key. A failure stops there with error 260 and a message naming the step; what was written stays.
+ *   There is no separate "public key equals slot 0" check: a device certificate for another key is
+ *   rebuilt with slot 0's key and fails to verify.
+ * - before every connect (aws_wifi_task.c:ecc_transfer_certificates) the chain is rebuilt from the
+ *   slots and sent to the WINC; the thing name is the rebuilt device certificate's subject key id.
  */
 import { createHash } from "node:crypto";
-import type { AteccClient } from "../../../harness/kit/atecc-client.ts";
-import { DEVICE_DEFINITION, SIGNER_DEFINITION } from "../../../harness/pki/atcacert/cert-def.ts";
+import { DEVICE_DEFINITION, SIGNER_DEFINITION, type CertDefinition } from "../../../harness/pki/atcacert/cert-def.ts";
 import { decodeSignerRecord, encodeSignerRecord } from "../../../harness/pki/atcacert/compressed.ts";
 import { compressCertificate, rebuildCertificate } from "../../../harness/pki/atcacert/rebuild.ts";
 import { children, readTlv } from "../../../harness/pki/der.ts";
 import { derToRaw } from "../../../harness/pki/ecdsa-signature.ts";
-import { CertificateError } from "../../../harness/errors.ts";
+import { keyIdentifier } from "../../../harness/pki/keys.ts";
+import type { Cryptoauthlib } from "./cryptoauthlib.ts";
 
 export const SLOT = { deviceKey: 0, metadata: 8, deviceCert: 10, signerKey: 11, signerCert: 12, signerRecord: 14, rootKey: 15 } as const;
 
-/** 72-byte padded public key: 00000000‖X‖00000000‖Y. */
-export function padKey(xy: Buffer): Buffer {
-  return Buffer.concat([Buffer.alloc(4), xy.subarray(0, 32), Buffer.alloc(4), xy.subarray(32, 64)]);
+/** Why saveCredentials stopped: the firmware's own message (error_code 260). */
+export class SaveStepError extends Error {}
+
+const msg = (what: string) => `The AWS IoT Demo failed to ${what}`;
+
+async function verifiesOnChip(cal: Cryptoauthlib, der: Buffer, issuerXY: Buffer): Promise<boolean> {
+  try {
+    const cert = readTlv(der, 0, "certificate");
+    const [tbs, , sig] = children(der, cert, "certificate");
+    if (!tbs || !sig) return false;
+    const digest = createHash("sha256").update(der.subarray(tbs.start, tbs.end)).digest();
+    return await cal.verifyExtern(digest, derToRaw(der.subarray(sig.valueStart + 1, sig.end)), issuerXY);
+  } catch {
+    return false;
+  }
 }
 
-export function unpadKey(slot: Buffer): Buffer {
-  return Buffer.concat([slot.subarray(4, 36), slot.subarray(40, 72)]);
+/** atcacert_write_cert: the compressed form and the device locations the definition names. */
+async function writeCert(cal: Cryptoauthlib, def: CertDefinition, der: Buffer): Promise<boolean> {
+  let c;
+  try {
+    c = compressCertificate(def, der, undefined, false);
+  } catch {
+    return false; // atcacert_get_comp_cert could not decode the certificate's elements
+  }
+  await cal.writeBlocks(def === SIGNER_DEFINITION ? SLOT.signerCert : SLOT.deviceCert, c.compressed);
+  if (c.signerRecord) await cal.writeBlocks(SLOT.signerRecord, encodeSignerRecord(c.signerRecord));
+  if (def === SIGNER_DEFINITION) await cal.writePubkey(SLOT.signerKey, c.publicKey);
+  return true;
 }
 
-/** Verify a certificate's signature on the chip: SHA-256 of the TBS, Verify with the issuer key. */
-export async function verifyOnChip(atecc: AteccClient, der: Buffer, issuerXY: Buffer, what: string): Promise<void> {
-  const cert = readTlv(der, 0, what);
-  const [tbs, , sig] = children(der, cert, what);
-  if (!tbs || !sig) throw new CertificateError(what, "is not a certificate");
-  const digest = createHash("sha256").update(der.subarray(tbs.start, tbs.end)).digest();
-  if (!(await atecc.verify(digest, derToRaw(der.subarray(sig.valueStart + 1, sig.end)), issuerXY))) throw new CertificateError(what, "signature does not verify with its issuer's key");
-}
-
-/** saveCredentials: verify both certificates on the chip, compress them and write the slots. */
-export async function storeCredentials(atecc: AteccClient, rootXY: Buffer, signerDer: Buffer, deviceDer: Buffer): Promise<void> {
-  await verifyOnChip(atecc, signerDer, rootXY, "signer certificate");
-  const signer = compressCertificate(SIGNER_DEFINITION, signerDer, rootXY);
-  await verifyOnChip(atecc, deviceDer, signer.publicKey, "device certificate");
-  const device = compressCertificate(DEVICE_DEFINITION, deviceDer, signer.publicKey);
-  const slot0 = await atecc.genKey(SLOT.deviceKey);
-  if (!device.publicKey.equals(slot0)) throw new CertificateError("device certificate", "its public key is not this kit's slot-0 key");
-  await atecc.writeSlot(SLOT.rootKey, padKey(rootXY));
-  await atecc.writeSlot(SLOT.signerKey, padKey(signer.publicKey));
-  await atecc.writeSlot(SLOT.signerCert, signer.compressed);
-  await atecc.writeSlot(SLOT.signerRecord, encodeSignerRecord(signer.signerRecord!));
-  await atecc.writeSlot(SLOT.deviceCert, device.compressed);
-}
-
-/** Rebuild [device, signer] certificates from the slots, as the TLS client presents them. */
-export async function readChain(atecc: AteccClient): Promise<{ device: Buffer; signer: Buffer }> {
-  const rootXY = unpadKey(await atecc.readSlot(SLOT.rootKey, 72));
-  const signerXY = unpadKey(await atecc.readSlot(SLOT.signerKey, 72));
-  const signer = rebuildCertificate(SIGNER_DEFINITION, {
-    compressed: await atecc.readSlot(SLOT.signerCert, 72),
-    publicKey: signerXY,
+async function readSigner(cal: Cryptoauthlib, rootXY: Buffer): Promise<{ der: Buffer; publicKey: Buffer }> {
+  const publicKey = await cal.readPubkey(SLOT.signerKey);
+  const der = rebuildCertificate(SIGNER_DEFINITION, {
+    compressed: (await cal.readBlocks(SLOT.signerCert, 3)).subarray(0, 72),
+    publicKey,
     issuerPublicKey: rootXY,
-    signerRecord: decodeSignerRecord(await atecc.readSlot(SLOT.signerRecord, 72)),
+    signerRecord: decodeSignerRecord((await cal.readBlocks(SLOT.signerRecord, 3)).subarray(0, 72)),
   });
-  const device = rebuildCertificate(DEVICE_DEFINITION, { compressed: await atecc.readSlot(SLOT.deviceCert, 72), publicKey: await atecc.genKey(SLOT.deviceKey), issuerPublicKey: signerXY });
-  return { device, signer };
+  return { der, publicKey };
+}
+
+async function readDevice(cal: Cryptoauthlib, signerXY: Buffer): Promise<{ der: Buffer; publicKey: Buffer }> {
+  const compressed = (await cal.readBlocks(SLOT.deviceCert, 3)).subarray(0, 72);
+  const publicKey = await cal.publicKey(SLOT.deviceKey);
+  return { der: rebuildCertificate(DEVICE_DEFINITION, { compressed, publicKey, issuerPublicKey: signerXY }), publicKey };
+}
+
+/**
+ * The certificate steps of saveCredentials; throws SaveStepError with the firmware's message.
+ * `rootKeyHex`, `signerHex`, `deviceHex` are the host's strings, converted as the firmware converts them.
+ */
+export async function saveCertificates(cal: Cryptoauthlib, rootKey: Buffer, signerDer: Buffer, deviceDer: Buffer): Promise<void> {
+  const rootXY = Buffer.alloc(64);
+  rootKey.copy(rootXY, 0, 0, 64);
+  await cal.writePubkey(SLOT.rootKey, rootXY);
+  if (!(await writeCert(cal, SIGNER_DEFINITION, signerDer))) throw new SaveStepError(msg("save the Signer certificate."));
+  let signer;
+  try {
+    signer = await readSigner(cal, rootXY);
+  } catch {
+    throw new SaveStepError(msg("verify the Signer certificate."));
+  }
+  if (!(await verifiesOnChip(cal, signer.der, rootXY))) throw new SaveStepError(msg("verify the Signer certificate."));
+  if (!(await writeCert(cal, DEVICE_DEFINITION, deviceDer))) throw new SaveStepError(msg("save the Device certificate."));
+  let device;
+  try {
+    device = await readDevice(cal, signer.publicKey);
+  } catch {
+    throw new SaveStepError(msg("verify the Device certificate."));
+  }
+  if (!(await verifiesOnChip(cal, device.der, signer.publicKey))) throw new SaveStepError(msg("verify the Device certificate."));
+}
+
+/** ecc_transfer_certificates: rebuild [device, signer] from the slots; the thing name is the device SKI. */
+export async function rebuildChain(cal: Cryptoauthlib): Promise<{ device: Buffer; signer: Buffer; thing: string }> {
+  const rootXY = await cal.readPubkey(SLOT.rootKey);
+  const signer = await readSigner(cal, rootXY);
+  const device = await readDevice(cal, signer.publicKey);
+  return { device: device.der, signer: signer.der, thing: keyIdentifier(device.publicKey).toString("hex") };
 }

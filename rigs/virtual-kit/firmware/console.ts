@@ -1,0 +1,81 @@
+/**
+ * The EDBG console of firmware v2.2.5 (console.c, utilities/hex_dump.c): every print is the firmware's
+ * own printf format, byte for byte, and costs the UART's time. The SAM G55's stdio UART at 115200 8N1
+ * sends 11.52 bytes per millisecond and printf blocks until the bytes are out, so a task that prints a
+ * hex dump is busy for as long as a real kit is (console.c:console_print_kit_protocol_message dumps each
+ * kit-protocol message twice before the reply goes out: ~3 s for a saveCredentials).
+ */
+export const UART_BYTES_PER_MS = 115200 / 10 / 1000;
+
+export const PREFIX = { success: "SUCCESS:  ", error: "ERROR:    ", warning: "WARNING:  " } as const;
+
+/**
+ * hex_dump.c:print_hex_dump(buffer, length, true, true, 16): address, 16 bytes in two groups of 8, then
+ * the printable characters. The ASCII buffer starts as 16 spaces and is zeroed after each line, so a
+ * short first line is padded with spaces and a short later line is not (the NUL ends the string).
+ */
+export function hexDump(data: Uint8Array): string {
+  if (data.length === 0) return "";
+  let out = "";
+  const ascii: number[] = new Array<number>(16).fill(0x20);
+  for (let pos = 0; pos < data.length; pos += 16) {
+    out += `${pos.toString(16).toUpperCase().padStart(8, "0")}  `;
+    for (let i = 0; i < 16; i++) {
+      if (i > 0 && i % 8 === 0) out += " ";
+      if (pos + i < data.length) {
+        const b = data[pos + i]!;
+        out += `${b.toString(16).toUpperCase().padStart(2, "0")} `;
+        ascii[i] = b >= 0x20 && b <= 0x7e ? b : 0x2e;
+      } else out += "   ";
+    }
+    const nul = ascii.indexOf(0);
+    out += ` ${String.fromCharCode(...ascii.slice(0, nul < 0 ? 16 : nul))}\r\n`;
+    ascii.fill(0);
+  }
+  return out;
+}
+
+export class FirmwareConsole {
+  constructor(private readonly write: (text: string) => void) {}
+
+  /** printf: the text goes out at once; the promise resolves when the UART has sent it. */
+  printf(text: string): Promise<void> {
+    this.write(text);
+    const ms = text.length / UART_BYTES_PER_MS;
+    return ms < 1 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
+  }
+
+  message(m: string): Promise<void> {
+    return this.printf(`${m}\r\n`);
+  }
+  success(m: string): Promise<void> {
+    return this.printf(`${PREFIX.success}${m}\r\n`);
+  }
+  error(m: string): Promise<void> {
+    return this.printf(`${PREFIX.error}${m}\r\n`);
+  }
+  warning(m: string): Promise<void> {
+    return this.printf(`${PREFIX.warning}${m}\r\n`);
+  }
+  hexDump(data: Uint8Array): Promise<void> {
+    return this.printf(hexDump(data));
+  }
+  /** console_print_aws_message and console_print_kit_protocol_message share one format. */
+  dumpMessage(title: string, data: Uint8Array): Promise<void> {
+    return this.printf(`\r\n${title}\r\n${hexDump(data)}\r\n`);
+  }
+  /** console_print_aws_status. */
+  status(title: string, s: { state: number; code: number; message: string }): Promise<void> {
+    return this.printf(`\r\nSTATUS: ${title}\r\nCurrent AWS IoT State:   ${s.state}\r\nCurrent AWS IoT Status:  ${s.code}\r\nCurrent AWS IoT Message: ${s.message}\r\n\r\n`);
+  }
+  /** console_print_version. */
+  version(v: string): Promise<void> {
+    return this.printf(`\r\nVERSION:  ${v}\r\n\r\n`);
+  }
+  /** console_print_winc_version. */
+  wincVersion(w: { chipId: number; firmware: string; minDriver: string; driver: string }): Promise<void> {
+    return this.printf(
+      `\r\nWINC1500 Version Information:\r\n  WINC1500: Chip ID: 0x${w.chipId.toString(16).toUpperCase().padStart(8, "0")}\r\n  WINC1500: Firmware Version: ${w.firmware}\r\n  WINC1500: Firmware Min Driver Version: ${w.minDriver}\r\n  WINC1500: Driver Version: ${w.driver}\r\n`,
+    );
+  }
+}
