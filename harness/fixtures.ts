@@ -42,7 +42,7 @@ const stateRoot = resolve(root, ".zt-hil");
 
 function scaledBudgets(b: BudgetClass, scale: number): BudgetClass {
   const map = <K extends string>(r: Partial<Record<K, Budget>>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, scaleBudget(v as Budget, scale)])) as Partial<Record<K, Budget>>;
-  return { atecc: map(b.atecc), handshake: map(b.handshake), jitr: b.jitr.firstAttemptToSubscribed ? { firstAttemptToSubscribed: scaleBudget(b.jitr.firstAttemptToSubscribed, scale) } : {} };
+  return { atecc: map(b.atecc), kitMethods: map(b.kitMethods), handshake: map(b.handshake), jitr: b.jitr.firstAttemptToSubscribed ? { firstAttemptToSubscribed: scaleBudget(b.jitr.firstAttemptToSubscribed, scale) } : {} };
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({

@@ -1,4 +1,8 @@
-/** A provisioned kit keeps its identity over repeated power cycles and reconnects without a new registration. */
+/**
+ * A provisioned kit keeps its identity over repeated power cycles and reconnects without a new
+ * registration. Each boot of a provisioned v2.2.5 kit prints the not-provisioned warning first (it is
+ * unconditional after ATECC init) and the success line on its first slot-8 poll.
+ */
 import { ListCertificatesCommand } from "@aws-sdk/client-iot";
 import { expect, test } from "../harness/fixtures.ts";
 import { readIdentity } from "../harness/kit/provisioning.ts";
@@ -16,6 +20,8 @@ test(`the kit survives ${CYCLES} power cycles with its identity and reconnects w
       const from = rig.console.mark();
       await rig.power.cycle();
       await waitSubscribed(rig, p.thing, from);
+      const boot = rig.console.since(from).map((l) => l.text).filter((l) => /provisioned|^Attempting/.test(l));
+      expect(boot.slice(0, 3)).toEqual(["WARNING:  The ATECCx08A device has not been provisioned. Waiting ...", "SUCCESS:  The ATECCx08A device has been successfully provisioned.", "Attempting to connect to AWS IoT ..."]);
       const id = await readIdentity(rig.kit);
       expect(id.publicKey.equals(p.publicKey)).toBe(true);
       expect(id.serialNumber).toBe(p.serialNumber);

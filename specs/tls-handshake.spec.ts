@@ -1,6 +1,7 @@
 /**
- * The kit's TLS on the wire: TLS 1.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, a ClientHello exactly as
- * the rig's WINC firmware sends it, and client authentication whose CertificateVerify really verifies.
+ * The kit's TLS on the wire: TLS 1.2, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 negotiated, a ClientHello
+ * as the rig's WINC firmware sends it for v2.2.5 (which asks for SSL_ECC_ONLY_CIPHERS — 0xC02B and
+ * 0xC023 — and never sets SNI), and client authentication whose CertificateVerify really verifies.
  */
 import { analyzeFile } from "../harness/analysis/analyze-capture.ts";
 import { expect, test } from "../harness/fixtures.ts";
@@ -17,18 +18,20 @@ test("the kit negotiates 0xC02B with client authentication, as its WINC profile 
   for (const c of report.connections) {
     await test.step(`connection ${c.index} ${c.client} → ${c.server}`, async () => {
       expect(c).toNegotiate(0xc02b, "TLS1.2");
-      expect(c).toOfferOnly([0xc02b]);
+      // The seed's WINC 19.4.4 offered 0xC02B alone; 19.5.2 and later offer v2.2.5's 0xC023 too.
+      expect(c).toOfferOnly(rig.rig.kit.winc === "19.4.4" ? [0xc02b] : [0xc02b, 0xc023]);
+      expect(c.sni).toBeNull();
       expect(c).toAuthenticateClient();
       expect(c).toCompleteHandshake();
       expect(c.serverKeyExchange).toMatchObject({ curve: "secp256r1", signature: "valid" });
       expect(c.clientAuth.clientChain.map((s) => s.subject)).toEqual(["O=Example Inc, CN=Example Device", pki.signer.cert.subject]);
-      if (rig.rig.kit.winc === "19.4.4") {
-        expect(c.extensions).toEqual([{ type: 13, name: "signature_algorithms" }]);
-        expect(c.sigalgs).toEqual([0x0403]);
-        expect(c.clientHello!.length / 2 - 4).toBe(51);
-      } else {
+      expect(c.sigalgs).toEqual([0x0403]);
+      if (rig.rig.kit.winc === "19.6") {
         expect(c.groups).toEqual([23]);
         expect(c.extensions.map((e) => e.name)).toContain("supported_groups");
+      } else {
+        expect(c.extensions).toEqual([{ type: 13, name: "signature_algorithms" }]);
+        if (rig.rig.kit.winc === "19.4.4") expect(c.clientHello!.length / 2 - 4).toBe(51);
       }
     });
   }

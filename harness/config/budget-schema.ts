@@ -13,6 +13,12 @@ export const Budget = z
   .refine((b) => b.p50 !== undefined || b.p95 !== undefined || b.max !== undefined, "at least one of p50, p95, max");
 
 export const ATECC_OPERATIONS = ["sign", "verify", "ecdh", "genkey", "sha", "random", "read"] as const;
+/**
+ * The kit's JSON methods whose round trip a host can time on firmware v2.2.5 (its `d:t` never reaches
+ * the chip): init (serial number, GenKey public), genCsr (GenKey public, Random, Nonce, Sign), genKey
+ * (GenKey, slot-8 write) — each with the firmware's USB tick and console dumps in it.
+ */
+export const KIT_METHODS = ["init", "genCsr", "genKey"] as const;
 export const HANDSHAKE_PHASES = [
   "clientHelloToServerHelloDone",
   "serverHelloDoneToClientCertificate",
@@ -24,6 +30,7 @@ export const HANDSHAKE_PHASES = [
 
 export const BudgetClass = z.object({
   atecc: z.partialRecord(z.enum(ATECC_OPERATIONS), Budget).default({}),
+  kitMethods: z.partialRecord(z.enum(KIT_METHODS), Budget).default({}),
   handshake: z.partialRecord(z.enum(HANDSHAKE_PHASES), Budget).default({}),
   jitr: z.object({ firstAttemptToSubscribed: Budget.optional() }).default({}),
 });

@@ -40,7 +40,7 @@ test("the Microchip kit lab file describes a real rig", () => {
 
 test("budgets load per rig class and an unknown class names the file and class", () => {
   const budgets = loadBudgets("rigs/budgets.yaml");
-  expect(budgetsFor(budgets, "virtual").atecc.sign).toEqual({ p50: 160, p95: 210, max: 310 });
+  expect(budgetsFor(budgets, "virtual").kitMethods.genCsr).toEqual({ p50: 1450, p95: 1650, max: 2100 });
   const err = errorOf(() => budgetsFor(budgets, "nope"));
   expect(err.message).toContain('no budgets for rig class "nope"');
   expect(err.message).toContain("rigs/budgets.yaml");

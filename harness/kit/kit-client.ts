@@ -41,7 +41,7 @@ export class KitClient {
 
   constructor(
     readonly link: ReportLink,
-    private readonly timeoutMs = 10_000,
+    private readonly timeoutMs = 15_000,
   ) {
     link.on("report", (r) => {
       for (const l of this.assembler.push(r)) if (l !== null) this.deliver(l);

@@ -56,6 +56,8 @@ export interface ConnectionInput {
 export interface CertSummary {
   subject: string;
   issuer: string;
+  /** SHA-256 of the certificate's DER (lowercase hex): the same certificate, byte for byte. */
+  sha256: string;
 }
 
 export interface AlertVerdict {
@@ -142,7 +144,8 @@ function readRecords(stream: TimedStream, from: Side, t0: number, problems: stri
 
 function summary(der: Buffer): CertSummary {
   const c = parseCertificateCached(der);
-  return c ? { subject: c.subject, issuer: c.issuer } : { subject: "(unparseable certificate)", issuer: "" };
+  const sha256 = createHash("sha256").update(der).digest("hex");
+  return c ? { subject: c.subject, issuer: c.issuer, sha256 } : { subject: "(unparseable certificate)", issuer: "", sha256 };
 }
 
 /** Quick content check: does this stream start with a TLS handshake record carrying a ClientHello? */

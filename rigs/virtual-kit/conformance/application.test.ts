@@ -141,3 +141,78 @@ test("A2: an SSID longer than its field runs into the password field, as the fir
   expect(s8.subarray(8, 40).toString()).toBe("S".repeat(32));
   expect(s8.readUInt32LE(40)).toBe(0); // then overwritten by wifi_password_size = 0 (psk null)
 });
+
+/**
+ * Microchip's host module (mchp_aws_zt_kit.py) as its scripts use it, ported line for line: reports of
+ * report id 0 + 64 bytes padded with 0x04, json.dumps spacing, reading whole reports until a newline
+ * (leading bytes ≤ 0x20 of the first skipped), `^([0-9a-zA-Z]{2})\(([^)]*)\)`, status 00, replies
+ * matched by id. kit_provision.py runs init, genCsr, saveCredentials, setWifi; kit_set_wifi.py setWifi;
+ * kit_reset.py resetKit — they use only board:app, so they work on v2.2.5 and on the twin.
+ */
+async function mchpKit(r: VirtualRig) {
+  const net = await import("node:net");
+  const sock = net.connect(r.ports.hid, "127.0.0.1");
+  await new Promise((res) => sock.once("connect", res));
+  let inbox = Buffer.alloc(0);
+  sock.on("data", (d: Buffer) => (inbox = Buffer.concat([inbox, d])));
+  const readReport = async (): Promise<Buffer> => {
+    for (let i = 0; i < 1500 && inbox.length < 64; i++) await new Promise((res) => setTimeout(res, 10));
+    if (inbox.length < 64) throw new Error("Timeout waiting for reply from kit device.");
+    const report = inbox.subarray(0, 64);
+    inbox = inbox.subarray(64);
+    return report;
+  };
+  let nextId = 0;
+  const responses = new Map<number, { result: unknown; error: { error_code: number; error_msg: string } | null; id: number }>();
+  const call = async (method: string, params: Record<string, unknown> = {}) => {
+    const id = nextId++;
+    const json = JSON.stringify({ method, params, id }).replace(/":/g, '": ').replace(/,"/g, ', "');
+    const data = Buffer.from(`board:app(${Buffer.from(json, "ascii").toString("hex")})\n`, "ascii");
+    for (let i = 0; i < data.length; i += 64) {
+      const chunk = data.subarray(i, i + 64);
+      sock.write(Buffer.concat([chunk, Buffer.alloc(64 - chunk.length, 0x04)])); // the TCP port carries no report id
+    }
+    while (!responses.has(id)) {
+      let bytes: number[] = [];
+      while (!bytes.includes(10)) {
+        let chunk = [...(await readReport())];
+        if (bytes.length === 0) chunk = chunk.slice(Math.max(0, chunk.findIndex((b) => b > 32)));
+        bytes = bytes.concat(chunk);
+      }
+      const line = String.fromCharCode(...bytes.slice(0, bytes.indexOf(10) + 1));
+      const m = /^([0-9a-zA-Z]{2})\(([^)]*)\)/.exec(line);
+      if (!m) throw new Error(`Unable to parse kit protocol reply: ${line}`);
+      if (parseInt(m[1]!, 16) !== 0) throw new Error(`Kit protocol error. Received reply ${line}`);
+      const app = JSON.parse(Buffer.from(m[2]!, "hex").toString("ascii"));
+      responses.set(app.id, app);
+    }
+    const resp = responses.get(id)!;
+    responses.delete(id);
+    if (resp.error) throw new Error(`Kit error ${resp.error.error_code}: ${resp.error.error_msg}`);
+    return resp.result as Record<string, string>;
+  };
+  return { call, close: () => sock.destroy() };
+}
+
+test("H1: Microchip's kit_provision.py, kit_set_wifi.py and kit_reset.py sequences work as their module frames them", async ({}, info) => {
+  const r = await kit(info.outputPath("kit"));
+  const pki = await initPki(info.outputPath("pki"));
+  const k = await mchpKit(r);
+  try {
+    // kit_reset.py, then kit_set_wifi.py, then kit_provision.py (which ends with setWifi). In this order
+    // the kit is never reset while its Wi-Fi task reconnects: a resetKit then can land between the task's
+    // slot-8 reads and send it into m2m_wifi_connect's 50 s retry with an empty SSID — on a real kit too.
+    await k.call("resetKit");
+    await k.call("setWifi", { ssid: "zt-lab", psk: null });
+    const init = await k.call("init", { version: "2.0.0" });
+    expect(init.deviceSn).toMatch(/^[0-9A-F]{18}$/);
+    const { csr } = await k.call("genCsr");
+    const device = await signDeviceCsr(parseCsr(Buffer.from(csr!, "hex"), "csr"), pki.signer);
+    await k.call("saveCredentials", { hostName: "ats.iot.zt-hil.test", deviceCert: Buffer.from(device.rawData).toString("hex"), signerCert: Buffer.from(pki.signer.cert.rawData).toString("hex"), signerCaPublicKey: rawPublicKey(pki.root.key).toString("hex") });
+    await k.call("setWifi", { ssid: "zt-lab", psk: "zt-lab-psk" });
+    await r.waitForLine(/successfully provisioned/);
+    expect(await k.call("getStatus")).toMatchObject({ state_id: 4, status_code: 0 });
+  } finally {
+    k.close();
+  }
+});
