@@ -15,6 +15,7 @@ import { decodeCommand, encodeResponse, OPCODE, STATUS, statusResponse, ZONE } f
 import { writeFileAtomic } from "../../../harness/atomic-file.ts";
 import { ZtError } from "../../../harness/errors.ts";
 import { genKeyAllowed, isPrivateKeySlot, isSecret, KEY_SLOTS, kitConfigZone, readKeyBits, SLOT_SIZES, writableInClear } from "./kit-config.ts";
+import type { BusTrace } from "./bus-trace.ts";
 import { executionMs, type TimingProfile } from "./timing.ts";
 
 /** The chip's answer to a wake token: status 0x11 "after wake" (with its CRC). */
@@ -54,6 +55,8 @@ export class Atecc508a {
   private tempKey: Buffer | null = null;
   private sha: ReturnType<typeof createHash> | null = null;
   readonly faults: AteccFaults = { slowFactor: 1, crcErrors: 0, wakeFailures: 0 };
+  /** Where the chip's bus traffic is recorded while a bus capture runs (null: not recording). */
+  trace: BusTrace | null = null;
 
   /** `stateFile` null: NVM in memory (lost with the process). */
   constructor(
@@ -116,6 +119,7 @@ export class Atecc508a {
     if (this.faults.wakeFailures > 0) {
       this.faults.wakeFailures--;
       this.output = SELFTEST_FAIL_RESPONSE;
+      this.trace?.wake(SELFTEST_FAIL_RESPONSE);
       return SELFTEST_FAIL_RESPONSE;
     }
     this.isAwake(); // lets the watchdog put an awake chip to sleep first
@@ -126,12 +130,17 @@ export class Atecc508a {
     this.mode = "awake";
     this.awakeSince = this.now();
     this.output = WAKE_RESPONSE;
+    this.trace?.wake(WAKE_RESPONSE);
     return WAKE_RESPONSE;
   }
 
   /** A read of the I/O buffer without a command before it (an awake chip ACKs its address). */
   readOutput(): Buffer {
-    if (!this.isAwake()) throw new AteccAsleepError("ATECC508A", "the chip does not acknowledge (not awake)");
+    if (!this.isAwake()) {
+      this.trace?.nack();
+      throw new AteccAsleepError("ATECC508A", "the chip does not acknowledge (not awake)");
+    }
+    this.trace?.emptyCommand(this.output);
     return this.output;
   }
 
@@ -146,14 +155,16 @@ export class Atecc508a {
 
   /** Idle keeps TempKey; the watchdog stops until the next wake. False: no ACK (not awake). */
   idle(): boolean {
-    if (!this.isAwake()) return false;
-    this.mode = "idle";
-    return true;
+    const acked = this.isAwake();
+    this.trace?.wordAddress(0x02, acked);
+    if (acked) this.mode = "idle";
+    return acked;
   }
 
   /** Sleep loses TempKey and the SHA context. False: no ACK (not awake). */
   sleep(): boolean {
     const acked = this.isAwake();
+    this.trace?.wordAddress(0x01, acked);
     this.goToSleep();
     return acked;
   }
@@ -189,7 +200,11 @@ export class Atecc508a {
    * Rejects with AteccAsleepError when the chip is not awake (no ACK on the bus).
    */
   async execute(packet: Buffer): Promise<Buffer> {
-    if (!this.isAwake()) throw new AteccAsleepError("ATECC508A", "the chip is asleep (wake it first; the watchdog sends it to sleep 1.3 s after wake)");
+    if (!this.isAwake()) {
+      this.trace?.nack();
+      throw new AteccAsleepError("ATECC508A", "the chip is asleep (wake it first; the watchdog sends it to sleep 1.3 s after wake)");
+    }
+    const startedAt = performance.now();
     const cmd = decodeCommand(packet);
     let response: Buffer;
     let opcode = -1;
@@ -207,6 +222,7 @@ export class Atecc508a {
       response[response.length - 1]! ^= 0xff;
     }
     this.output = response;
+    this.trace?.command(packet, ms, response, startedAt);
     return response;
   }
 
