@@ -20,6 +20,7 @@ import { loadOrInitPki, type Pki } from "./pki/pki-dir.ts";
 import { parseLabFaults, type LabFaults } from "./rig/lab-faults.ts";
 import { openRig, type OpenRig } from "./rig/rig.ts";
 import { acquireRig } from "./rig/rig-lock.ts";
+import type { BusCapture } from "./bus/bus-capture.ts";
 import type { CaptureSession } from "./capture/capture-session.ts";
 
 export interface WorkerFixtures {
@@ -33,6 +34,8 @@ export interface WorkerFixtures {
 
 export interface TestFixtures {
   capture: CaptureSession;
+  /** The ATECC's I2C bus for this test (null when the rig has none); attached to the report. */
+  bus: BusCapture | null;
   budgets: BudgetClass;
   consoleLog: void;
 }
@@ -104,6 +107,14 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       writeFileSync(f, keys.join("\n") + "\n");
       await testInfo.attach("TLS key log (NSS, emulator sessions)", { path: f, contentType: "text/plain" });
     }
+  },
+  bus: async ({ rig }, use, testInfo) => {
+    const session = rig.bus(testInfo.outputPath("atecc-bus.vcd"));
+    await session?.start();
+    await use(session);
+    if (!session) return;
+    await session.stop();
+    if (existsSync(session.file)) await testInfo.attach(`ATECC I2C bus trace (${session.format})`, { path: session.file, contentType: session.format === "vcd" ? "text/plain" : "application/octet-stream" });
   },
   consoleLog: [
     async ({ rig }, use, testInfo) => {

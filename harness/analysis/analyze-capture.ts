@@ -27,6 +27,8 @@ export interface TlsConnectionReport extends ConnectionVerdict {
 export interface CaptureReport {
   file: string;
   format: "pcap" | "pcapng";
+  /** Wall-clock time (epoch seconds) of the first packet: message times are relative to it. */
+  startTime: number;
   packets: number;
   tcpConnections: number;
   connections: TlsConnectionReport[];
@@ -127,7 +129,7 @@ export async function analyzeCapture(capture: CaptureFile, file: string, keyLog?
       mqtt,
     };
   });
-  return { file, format: capture.format, packets: capture.packets.length, tcpConnections: connections.length, connections: reports, problems };
+  return { file, format: capture.format, startTime: t0, packets: capture.packets.length, tcpConnections: connections.length, connections: reports, problems };
 }
 
 export async function analyzeFile(file: string, keyLog?: KeyLog): Promise<CaptureReport> {

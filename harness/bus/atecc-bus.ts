@@ -144,3 +144,16 @@ export function ateccTransactions(trace: I2cTrace): AteccBusReport {
 
 /** Chip statuses are answers, not bus problems. */
 const STATUS_NAMES_VALUES = new Set(Object.values(STATUS_NAMES));
+
+/** A readable listing: one line per transaction, then the statistics per command. */
+export function formatBusReport(r: AteccBusReport): string {
+  const lines = [`${r.file}: ${r.transactions.length} ATECC transactions at I2C address 0x${(r.address ?? 0).toString(16)} (${r.samplerate / 1e6} MHz samples)`];
+  for (const t of r.transactions) {
+    const what = t.kind === "command" ? `${t.opcode ?? "?"} p1=0x${(t.param1 ?? 0).toString(16)} p2=0x${(t.param2 ?? 0).toString(16)}${t.execMs !== undefined ? ` ${t.execMs} ms (${t.polls} polls)` : ""}` : t.kind;
+    lines.push(`${t.start.toFixed(6).padStart(12)} s  ${what}  ${t.status}`);
+  }
+  lines.push("", "command      n      p50      p95      max   (ms, end of command write → first ACKed read)");
+  for (const s of Object.values(r.stats)) lines.push(`${s.name.padEnd(8)} ${String(s.n).padStart(5)} ${String(s.p50).padStart(8)} ${String(s.p95).padStart(8)} ${String(s.max).padStart(8)}`);
+  for (const p of r.problems) lines.push(`problem: ${p}`);
+  return lines.join("\n");
+}

@@ -96,7 +96,7 @@ export function groupTransfers(text: string): { transfers: I2cTransfer[]; warnin
     } else if (what === "ACK" || what === "NACK") {
       if (cur && expectAck === "address") cur.acked = what === "ACK";
       expectAck = null;
-    } else warnings.push(`sample ${start}: ${what}`);
+    } else if (what !== "Read" && what !== "Write") warnings.push(`sample ${start}: ${what}`); // Read/Write: the R/W bit
   }
   if (cur) close((cur as I2cTransfer).endSample);
   return { transfers, warnings };

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { oneLine, ZtError } from "../errors.ts";
 import { registerAnalyzeCommand } from "./analyze-command.ts";
+import { registerBusCommand } from "./bus-command.ts";
 import { registerCertCommands } from "./cert-commands.ts";
 import { registerEmulatorCommand } from "./emulator-command.ts";
 import { registerPkiCommands } from "./pki-commands.ts";
@@ -18,6 +19,7 @@ const program = new Command("zt-hil")
 registerPkiCommands(program);
 registerCertCommands(program);
 registerAnalyzeCommand(program);
+registerBusCommand(program);
 registerEmulatorCommand(program);
 registerRigCommand(program);
 for (const cmd of program.commands) {
@@ -32,6 +34,7 @@ try {
     process.exitCode = err.exitCode;
   } else {
     process.stderr.write(`zt-hil: ${oneLine(err)}\n`);
-    process.exitCode = err instanceof ZtError ? err.exitCode : 1;
+    // Exit now: a server command that failed to start must not linger on what it had opened.
+    process.exit(err instanceof ZtError ? err.exitCode : 1);
   }
 }

@@ -42,7 +42,8 @@ export function registerRigCommand(program: Command): void {
     .option("--ap-ssid <ssid>", "the lab access point's SSID", "zt-lab")
     .option("--ap-psk <psk>", "the lab access point's WPA2 passphrase", "zt-lab-psk")
     .option("--power <state>", "power state at start: on or off", "on")
-    .action(async (o: { stateDir: string; hid: string; console: string; control: string; timing: string; firmware: string; winc: string; dns: string[]; trust?: string; apSsid: string; apPsk: string; power: string }) => {
+    .option("--bus-trace <file>", "record the ATECC's I2C bus from start to exit and write it there as a VCD")
+    .action(async (o: { stateDir: string; hid: string; console: string; control: string; timing: string; firmware: string; winc: string; dns: string[]; trust?: string; apSsid: string; apPsk: string; power: string; busTrace?: string }) => {
       if (!["datasheet", "typical", "instant"].includes(o.timing)) throw new ZtError("--timing", `"${o.timing}" is not datasheet, typical or instant`);
       if (o.firmware !== "2.2.5") throw new ZtError("--firmware", `"${o.firmware}" is not a firmware the twin models (2.2.5)`);
       const { WINC_PROFILES } = await import("../../rigs/virtual-kit/winc1500/winc1500.ts");
@@ -63,11 +64,16 @@ export function registerRigCommand(program: Command): void {
       const { servePorts } = await import("../../rigs/virtual-kit/ports.ts");
       const kit = new VirtualKit({ stateDir: o.stateDir, timing: o.timing as "datasheet", winc, trust, ap: { ssid: o.apSsid, psk: o.apPsk }, hosts });
       const ports = await servePorts(kit, { hid: hid.kind === "tcp" ? hid.port : 0, console: consoleSpec, control: control.kind === "tcp" ? control.port : 0 });
+      if (o.busTrace) {
+        const { BusTrace } = await import("../../rigs/virtual-kit/atecc508a/bus-trace.ts");
+        kit.chip.trace = new BusTrace();
+      }
       if (o.power === "on") kit.power("on");
       const consoleText = ports.console.kind === "pty" ? `pty:${ports.console.path}` : `tcp:127.0.0.1:${ports.console.port}`;
       console.log(`zt-hil virtual kit ready: hid tcp:127.0.0.1:${ports.hid} console ${consoleText} control tcp:127.0.0.1:${ports.control} firmware ${o.firmware} winc ${winc} timing ${o.timing}`);
       const stop = async () => {
         kit.power("off");
+        if (o.busTrace && kit.chip.trace) kit.chip.trace.write(o.busTrace);
         await ports.close();
         process.exit(0);
       };

@@ -12,7 +12,8 @@ export const Budget = z
   .object({ p50: ms.optional(), p95: ms.optional(), max: ms.optional() })
   .refine((b) => b.p50 !== undefined || b.p95 !== undefined || b.max !== undefined, "at least one of p50, p95, max");
 
-export const ATECC_OPERATIONS = ["sign", "verify", "ecdh", "genkey", "sha", "random", "read"] as const;
+/** ATECC508A commands timed on the I2C bus (execution time: command written → first ACKed read). */
+export const ATECC_OPERATIONS = ["sign", "verify", "ecdh", "genkey", "nonce", "random", "read", "write", "sha", "info"] as const;
 /**
  * The kit's JSON methods whose round trip a host can time on firmware v2.2.5 (its `d:t` never reaches
  * the chip): init (serial number, GenKey public), genCsr (GenKey public, Random, Nonce, Sign), genKey

@@ -62,6 +62,21 @@ export const Capture = z.discriminatedUnion("kind", [
   }),
 ]);
 
+/**
+ * Where the SAM G55 ↔ ATECC508A I2C bus is recorded: a logic analyzer through sigrok-cli (driver, the
+ * channels wired to SCL and SDA, at least 4 MHz for the kit's 400 kHz bus), or the virtual kit's own trace.
+ */
+export const Bus = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("virtual") }),
+  z.object({
+    kind: z.literal("sigrok"),
+    driver: z.string().min(1),
+    conn: z.string().optional(),
+    channels: z.object({ scl: z.string().min(1), sda: z.string().min(1) }),
+    samplerate: z.number().int().min(4_000_000, "at least 4 MHz for a 400 kHz I2C bus"),
+  }),
+]);
+
 /** A DNS name a kit can be given: v2.2.5 passes it whole to the WINC's resolver (at most 64 characters, no port). */
 const HostName = z
   .string()
@@ -103,6 +118,8 @@ export const Rig = z.object({
   }),
   power: Power,
   capture: Capture,
+  /** Optional: the ATECC's I2C bus (per-operation chip latency). */
+  bus: Bus.optional(),
   wifi: z.object({ ssid: z.string().min(1).max(32), psk: z.string().min(8).max(63).nullable() }).default({
     ssid: "zt-lab",
     psk: "zt-lab-psk",

@@ -21,6 +21,8 @@ import { NodeHidReportLink, TcpReportLink } from "../transport/report-link.ts";
 import { VirtualKit } from "../../rigs/virtual-kit/virtual-kit.ts";
 import { servePorts, type ServedPorts } from "../../rigs/virtual-kit/ports.ts";
 import { InfrastructureError } from "./rig-lock.ts";
+import { SigrokCapture, type BusCapture } from "../bus/bus-capture.ts";
+import { BusTrace } from "../../rigs/virtual-kit/atecc508a/bus-trace.ts";
 
 export interface OpenRig {
   rig: Rig;
@@ -34,9 +36,34 @@ export interface OpenRig {
   cloudHostName: string;
   /** A capture of the kit's traffic for one test, writing `file`. */
   capture(file: string): CaptureSession;
+  /** A trace of the ATECC's I2C bus for one test, writing `file`; null when the rig has no bus capture. */
+  bus(file: string): BusCapture | null;
   /** The virtual kit's control port (buttons, LEDs, faults); null on real rigs. */
   control: ((req: Record<string, unknown>) => Promise<Record<string, unknown>>) | null;
   close(): Promise<void>;
+}
+
+/** The twin's own I2C trace as a BusCapture: its ATECC model records while the capture runs. */
+function twinBusCapture(twin: VirtualKit, file: string): BusCapture {
+  let trace: BusTrace | null = null;
+  const cap = {
+    file,
+    format: "vcd" as const,
+    channels: { scl: "scl", sda: "sda" },
+    startedAt: 0,
+    start: async () => {
+      trace = new BusTrace();
+      cap.startedAt = Date.now();
+      twin.chip.trace = trace;
+    },
+    stop: async () => {
+      if (!trace) return;
+      twin.chip.trace = null;
+      trace.write(file);
+      trace = null;
+    },
+  };
+  return cap;
 }
 
 async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slowFactor: number): Promise<OpenRig> {
@@ -72,6 +99,7 @@ async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slo
       start: async () => wire.recordTo(file),
       stop: async () => wire.stopRecording(),
     }),
+    bus: (file) => (rig.bus ? twinBusCapture(twin, file) : null),
     control: ctl.send,
     close: async () => {
       await ctl.send({ cmd: "power", state: "off" });
@@ -101,6 +129,12 @@ async function openReal(rig: Rig, cloud: CloudBackend): Promise<OpenRig> {
     capture: (file) => {
       if (cap.kind === "recorder") throw new InfrastructureError(rig.name, "a real kit's traffic cannot pass an in-line recorder; use tcpdump or dumpcap on the AP's interface");
       return new ToolCapture({ tool: cap.kind, iface: cap.interface, file, filter: cap.filter ?? `tcp port ${cloud.mqtt.port}` });
+    },
+    bus: (file) => {
+      const b = rig.bus;
+      if (!b) return null;
+      if (b.kind === "virtual") throw new InfrastructureError(rig.name, "a real kit's bus cannot be traced by the twin; describe the logic analyzer (bus: { kind: sigrok, ... })");
+      return new SigrokCapture({ driver: b.driver, ...(b.conn ? { conn: b.conn } : {}), channels: b.channels, samplerate: b.samplerate, file: file.replace(/\.vcd$/, ".sr") });
     },
     control: null,
     close: async () => {

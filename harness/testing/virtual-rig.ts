@@ -15,6 +15,8 @@ import { servePorts, type ServedPorts } from "../../rigs/virtual-kit/ports.ts";
 
 export interface VirtualRig {
   kit: KitClient;
+  /** The twin itself, for what a bench reaches physically (a logic analyzer's probe on the ATECC bus). */
+  twin: VirtualKit;
   /**
    * Send raw reports (the bytes given, cut in 64-byte reports padded with `pad`) on a connection of its
    * own and return the kit's reply bytes up to and including the first `\n` plus the rest of that
@@ -80,6 +82,7 @@ export async function startVirtualRig(opts: Omit<VirtualKitOptions, "trust"> & {
   };
   return {
     kit,
+    twin,
     raw,
     ports,
     console: lines,

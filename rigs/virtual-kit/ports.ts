@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { ZtError } from "../../harness/errors.ts";
 import { REPORT_SIZE } from "../../harness/kit/hid-framing.ts";
 import type { TimingProfile } from "./atecc508a/timing.ts";
 import type { VirtualKit } from "./virtual-kit.ts";
@@ -141,37 +142,61 @@ async function ptyBridge(path: string, tcpPort: number): Promise<ChildProcess> {
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   for (let i = 0; i < 100 && !existsSync(path); i++) {
-    if (child.exitCode !== null) throw new Error(`socat exited: ${stderr.trim()}`);
+    if (child.exitCode !== null) throw new ZtError(`--console pty:${path}`, `socat exited: ${stderr.trim()}`, { exitCode: 3 });
     await new Promise((r) => setTimeout(r, 20));
   }
-  if (!existsSync(path)) throw new Error(`socat did not create ${path}: ${stderr.trim()}`);
+  if (!existsSync(path)) {
+    child.kill();
+    throw new ZtError(`--console pty:${path}`, `socat did not create the pty: ${stderr.trim() || "timed out"}`, { exitCode: 3 });
+  }
   return child;
 }
 
+/** Every connection a server accepted, so closing the port closes its clients too. */
+function tracked(server: Server): Server {
+  const sockets = new Set<Socket>();
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.on("close", () => sockets.forEach((s) => s.destroy()));
+  (server as Server & { destroyClients?: () => void }).destroyClients = () => sockets.forEach((s) => s.destroy());
+  return server;
+}
+
+const closeServer = (s: Server) =>
+  new Promise<void>((r) => {
+    (s as Server & { destroyClients?: () => void }).destroyClients?.();
+    s.close(() => r());
+  });
+
 export async function servePorts(kit: VirtualKit, spec: { hid: number; console: ConsoleSpec; control: number; host?: string }): Promise<ServedPorts> {
   const host = spec.host ?? "127.0.0.1";
-  const servers = [hidServer(kit), consoleServer(kit), controlServer(kit)];
-  const [hid, consoleTcp, ctl] = [
-    await listen(servers[0]!, spec.hid, host),
-    await listen(servers[1]!, spec.console.kind === "tcp" ? spec.console.port : 0, host),
-    await listen(servers[2]!, spec.control, host),
-  ];
-  const socat = spec.console.kind === "pty" ? await ptyBridge(spec.console.path, consoleTcp) : null;
+  const servers = [tracked(hidServer(kit)), tracked(consoleServer(kit)), tracked(controlServer(kit))];
+  const ports: number[] = [];
+  const wanted = [["HID", spec.hid], ["console", spec.console.kind === "tcp" ? spec.console.port : 0], ["control", spec.control]] as const;
+  let socat: ChildProcess | null = null;
+  try {
+    for (const [i, [what, port]] of wanted.entries()) {
+      try {
+        ports.push(await listen(servers[i]!, port, host));
+      } catch (err) {
+        throw new ZtError(`${what} port ${host}:${port}`, `cannot listen: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { exitCode: 3 });
+      }
+    }
+    socat = spec.console.kind === "pty" ? await ptyBridge(spec.console.path, ports[1]!) : null;
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    throw err;
+  }
+  const [hid, consoleTcp, ctl] = ports as [number, number, number];
   return {
     hid,
     console: spec.console.kind === "pty" ? { kind: "pty", path: spec.console.path, tcpPort: consoleTcp } : { kind: "tcp", port: consoleTcp },
     control: ctl,
     close: async () => {
       socat?.kill();
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((r) => {
-              s.close(() => r());
-              (s as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-            }),
-        ),
-      );
+      await Promise.all(servers.map(closeServer));
     },
   };
 }

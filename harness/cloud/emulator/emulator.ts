@@ -3,6 +3,7 @@
  * rules with the kit's JITR Lambda as function ZTLambdaJITR, shadows, fault knobs. The same
  * @aws-sdk clients that talk to AWS talk to it with only `endpoint` changed.
  */
+import { ZtError } from "../../errors.ts";
 import { EventEmitter } from "node:events";
 import type { Server } from "node:http";
 import { join } from "node:path";
@@ -71,13 +72,26 @@ export class IotCoreEmulator extends EventEmitter {
     const lambdas = new Map<string, LambdaHandler>();
     const keyLog: string[] = [];
     const data = await DataPlane.create(iot, new Shadows(store), identity, faults, lambdas, dataDir ? join(dataDir, "keylog") : null, keyLog);
-    mqttPort = await data.listen(opts.mqttPort ?? 0, host);
     const events: EmulatorEvent[] = [];
     const http = createHttpApi(iot, data, faults, { events: () => events, keyLog: () => keyLog });
-    const apiPort = await new Promise<number>((resolve, reject) => {
-      http.once("error", reject);
-      http.listen(opts.apiPort ?? 0, host, () => resolve((http.address() as { port: number }).port));
-    });
+    // A port that cannot be bound releases whatever was bound already.
+    const bindError = (what: string, port: number, err: unknown) => new ZtError(`${what} ${host}:${port}`, `cannot listen: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { exitCode: 3 });
+    try {
+      mqttPort = await data.listen(opts.mqttPort ?? 0, host);
+    } catch (err) {
+      await data.close();
+      throw bindError("MQTT port", opts.mqttPort ?? 0, err);
+    }
+    let apiPort: number;
+    try {
+      apiPort = await new Promise<number>((resolve, reject) => {
+        http.once("error", reject);
+        http.listen(opts.apiPort ?? 0, host, () => resolve((http.address() as { port: number }).port));
+      });
+    } catch (err) {
+      await data.close();
+      throw bindError("API port", opts.apiPort ?? 0, err);
+    }
     const emu = new IotCoreEmulator(iot, data, http, faults, host, apiPort, mqttPort, identity.caPem, dataDir, keyLog, events);
     data.on("event", (e: EmulatorEvent) => {
       emu.events.push(e);

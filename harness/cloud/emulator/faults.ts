@@ -44,7 +44,7 @@ export function parseFaults(input: unknown): Partial<Faults> {
     if (!KEYS.includes(k as keyof Faults)) throw new Error(`unknown fault "${k}" (known: ${KEYS.join(", ")})`);
     const expected = k === "lambda" ? ["on", "off", "fail"] : k === "tlsStack" ? ["aws", "openssl"] : null;
     if (expected && !expected.includes(v as string)) throw new Error(`fault ${k} must be one of ${expected.join(", ")}`);
-    if ((k === "lambdaDelayMs" && (typeof v !== "number" || v < 0)) || (k === "connectRatePerSecond" && v !== null && (typeof v !== "number" || v <= 0))) throw new Error(`fault ${k} must be a positive number`);
+    if ((k === "lambdaDelayMs" && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) || (k === "connectRatePerSecond" && v !== null && (typeof v !== "number" || v <= 0))) throw new Error(`fault ${k} must be a positive number`);
     if (["requireSni", "withholdConnack", "withholdSuback", "withholdPuback", "dropAfterHandshake"].includes(k) && typeof v !== "boolean") throw new Error(`fault ${k} must be true or false`);
     (out as Record<string, unknown>)[k] = v;
   }

@@ -11,6 +11,12 @@ import { AwsError, invalid } from "./aws-error.ts";
 import type { DataPlane, EmulatorEvent } from "./data-plane.ts";
 import { parseFaults, type Faults } from "./faults.ts";
 import type { IotService } from "./iot-service.ts";
+import { dict, parseData } from "./json-data.ts";
+
+/** The largest request body the API takes (AWS IoT's own requests are kilobytes; iot-data payloads 128 KB). */
+export const MAX_BODY_BYTES = 1 << 20;
+/** A request must arrive whole within this time. */
+export const REQUEST_TIMEOUT_MS = 10_000;
 
 interface Req {
   params: Record<string, string>;
@@ -111,17 +117,35 @@ export function createHttpApi(iot: IotService, data: DataPlane, faults: Faults, 
     res.end(body);
   };
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
+    let size = 0;
+    let refused = false;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES && !refused) {
+        refused = true;
+        send(res, 413, JSON.stringify({ message: `request body over ${MAX_BODY_BYTES} bytes` }), { "x-amzn-errortype": "RequestEntityTooLargeException", connection: "close" });
+        req.destroy();
+      }
+      if (!refused) chunks.push(c);
+    });
     req.on("end", () => {
+      if (refused) return;
       const url = new URL(req.url ?? "/", "http://emulator");
       try {
         for (const [method, re, names, h] of routes) {
           if (method !== req.method) continue;
           const m = re.exec(url.pathname);
           if (!m) continue;
-          const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+          const params = dict<string>();
+          for (const [i, n] of names.entries()) {
+            try {
+              params[n] = decodeURIComponent(m[i + 1]!);
+            } catch {
+              throw new AwsError("InvalidRequestException", 400, `${n} is not valid percent-encoding`);
+            }
+          }
           const body = Buffer.concat(chunks);
           const out = h({
             params,
@@ -129,12 +153,15 @@ export function createHttpApi(iot: IotService, data: DataPlane, faults: Faults, 
             headers: req.headers,
             body,
             json: () => {
-              if (!body.length) return {};
+              if (!body.length) return dict<unknown>();
+              let v: unknown;
               try {
-                return JSON.parse(body.toString()) as Record<string, unknown>;
+                v = parseData(body.toString());
               } catch {
                 throw new AwsError("SerializationException", 400, "request body is not JSON");
               }
+              if (typeof v !== "object" || v === null || Array.isArray(v)) throw new AwsError("SerializationException", 400, "request body is not a JSON object");
+              return v as Record<string, unknown>;
             },
           });
           return send(res, 200, Buffer.isBuffer(out) ? out : JSON.stringify(out));
@@ -146,4 +173,8 @@ export function createHttpApi(iot: IotService, data: DataPlane, faults: Faults, 
       }
     });
   });
+  // A client that sends slowly or never finishes is cut off (Node's defaults allow 5 minutes).
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = REQUEST_TIMEOUT_MS;
+  return server;
 }

@@ -5,6 +5,7 @@
  * SHA-256 of the DER, status transitions are enforced.
  */
 import { createHash, randomUUID, X509Certificate } from "node:crypto";
+import { dict } from "./json-data.ts";
 import { AwsError, certInvalid, conflict, deleteConflict, invalid, notFound, stateError } from "./aws-error.ts";
 import { parseRuleSql } from "./rules.ts";
 import type { CaRecord, CertRecord, CertStatus, Store } from "./store.ts";
@@ -246,6 +247,7 @@ export class IotService {
   // --- policies --------------------------------------------------------------------------------
 
   createPolicy(name: string, document: unknown) {
+    if (!/^[\w+=,.@-]{1,128}$/.test(name)) throw invalid(`policy name ${name} is not valid`);
     if (typeof document !== "string") throw new AwsError("MalformedPolicyException", 400, "policyDocument is required");
     try {
       const doc = JSON.parse(document) as { Statement?: unknown };
@@ -314,9 +316,10 @@ export class IotService {
   // --- things ----------------------------------------------------------------------------------
 
   createThingType(name: string, properties: Record<string, unknown> | undefined) {
+    if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(name)) throw invalid(`thing type name ${name} is not valid`);
     if (this.s.thingTypes[name]) throw conflict(`thing type ${name} already exists`);
     const id = randomUUID();
-    this.s.thingTypes[name] = { name, id, created: nowSeconds(), properties: properties ?? {} };
+    this.s.thingTypes[name] = { name, id, created: nowSeconds(), properties: properties ?? dict() };
     return this.commit({ thingTypeName: name, thingTypeArn: this.arn("thingtype", name), thingTypeId: id });
   }
 
@@ -329,7 +332,7 @@ export class IotService {
   createThing(name: string, body: { thingTypeName?: string; attributePayload?: { attributes?: Record<string, string> } }) {
     if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(name)) throw invalid(`thing name ${name} is not valid`);
     if (body.thingTypeName && !this.s.thingTypes[body.thingTypeName]) throw notFound(`thing type ${body.thingTypeName}`);
-    const attributes = body.attributePayload?.attributes ?? {};
+    const attributes = body.attributePayload?.attributes ?? dict<string>();
     const existing = this.s.things[name];
     if (existing) {
       const same = existing.type === (body.thingTypeName ?? null) && JSON.stringify(existing.attributes) === JSON.stringify(attributes);

@@ -19,16 +19,32 @@ interface Statement {
 
 const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+const escapeRe = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 function glob(pattern: string, value: string, caseInsensitive = false): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, caseInsensitive ? "i" : "");
-  return re.test(value);
+  return resourceRegex(pattern, null, caseInsensitive).test(value);
 }
 
-function substitute(resource: string, ctx: PolicyContext): string {
-  return resource
-    .replace(/\$\{iot:ClientId\}/g, ctx.clientId)
-    .replace(/\$\{iot:Connection\.Thing\.ThingName\}/g, ctx.thingName ?? "\u0000no-thing")
-    .replace(/\$\{iot:Connection\.Thing\.IsAttached\}/g, ctx.thingName ? "true" : "false");
+/**
+ * A policy pattern as a regular expression: `*` and `?` are wildcards; a policy variable's value is
+ * taken literally (a client id `*` matches only `*`, and `$&` is just text); `$(*)`, `$(?)` and `$($)`
+ * are a literal star, question mark and dollar, as AWS IoT documents them.
+ */
+function resourceRegex(pattern: string, ctx: PolicyContext | null, caseInsensitive = false): RegExp {
+  const vars: Record<string, string | undefined> = ctx
+    ? { "iot:ClientId": ctx.clientId, "iot:Connection.Thing.ThingName": ctx.thingName, "iot:Connection.Thing.IsAttached": ctx.thingName ? "true" : "false" }
+    : {};
+  let re = "";
+  for (const m of pattern.matchAll(/\$\{([^}]*)\}|\$\(([*?$])\)|([*?])|([^$*?]+|\$)/g)) {
+    if (m[1] !== undefined) {
+      const v = ctx && Object.hasOwn(vars, m[1]) ? vars[m[1]] : undefined;
+      // An unknown variable, or a thing name without an attached thing, matches nothing.
+      re += v === undefined ? (ctx ? "(?!)" : escapeRe(m[0])) : escapeRe(v);
+    } else if (m[2] !== undefined) re += escapeRe(m[2]);
+    else if (m[3] !== undefined) re += m[3] === "*" ? "[\\s\\S]*" : "[\\s\\S]";
+    else re += escapeRe(m[4]!);
+  }
+  return new RegExp(`^${re}$`, caseInsensitive ? "i" : "");
 }
 
 function statements(doc: string): Statement[] {
@@ -47,7 +63,7 @@ export function isAllowed(documents: string[], action: string, resource: string,
     for (const s of statements(doc)) {
       if (s.Condition !== undefined) continue;
       const actionMatch = list(s.Action).some((a) => glob(a, action, true));
-      const resourceMatch = list(s.Resource).some((r) => glob(substitute(r, ctx), resource));
+      const resourceMatch = list(s.Resource).some((r) => resourceRegex(r, ctx).test(resource));
       if (!actionMatch || !resourceMatch) continue;
       if (s.Effect === "Deny") return false;
       if (s.Effect === "Allow") allowed = true;

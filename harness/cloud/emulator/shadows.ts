@@ -4,6 +4,7 @@
  * desired field that differs from reported. The same logic serves MQTT ($aws/things/x/shadow/...)
  * and HTTP (iot-data GetThingShadow/UpdateThingShadow/DeleteThingShadow).
  */
+import { asData, dict, parseData } from "./json-data.ts";
 import type { ShadowRecord, Store } from "./store.ts";
 
 type Obj = Record<string, unknown>;
@@ -23,27 +24,27 @@ function merge(target: Obj, patch: Obj, meta: Obj, t: number): void {
       delete target[k];
       delete meta[k];
     } else if (isObj(v)) {
-      const sub = isObj(target[k]) ? (target[k] as Obj) : {};
-      const subMeta = isObj(meta[k]) && !("timestamp" in (meta[k] as Obj)) ? (meta[k] as Obj) : {};
+      const sub = isObj(target[k]) ? (target[k] as Obj) : dict<unknown>();
+      const subMeta = isObj(meta[k]) && !("timestamp" in (meta[k] as Obj)) ? (meta[k] as Obj) : dict<unknown>();
       merge(sub, v, subMeta, t);
       target[k] = sub;
       meta[k] = subMeta;
     } else {
       target[k] = v;
-      meta[k] = { timestamp: t };
+      meta[k] = asData({ timestamp: t });
     }
   }
 }
 
 /** Metadata for exactly the fields present in `patch`. */
 function metaFor(patch: Obj, t: number): Obj {
-  const out: Obj = {};
+  const out: Obj = dict();
   for (const [k, v] of Object.entries(patch)) out[k] = isObj(v) ? metaFor(v, t) : { timestamp: t };
   return out;
 }
 
 export function delta(desired: Obj | undefined, reported: Obj | undefined): Obj {
-  const out: Obj = {};
+  const out: Obj = dict();
   for (const [k, v] of Object.entries(desired ?? {})) {
     const r = reported?.[k];
     if (isObj(v) && isObj(r)) {
@@ -57,7 +58,7 @@ export function delta(desired: Obj | undefined, reported: Obj | undefined): Obj 
 }
 
 function pick(meta: Obj | undefined, shape: Obj): Obj {
-  const out: Obj = {};
+  const out: Obj = dict();
   for (const [k, v] of Object.entries(shape)) {
     const m = meta?.[k];
     if (isObj(v) && isObj(m) && !("timestamp" in m)) out[k] = pick(m, v);
@@ -66,7 +67,7 @@ function pick(meta: Obj | undefined, shape: Obj): Obj {
   return out;
 }
 
-const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+const clone = <T>(v: T): T => parseData<T>(JSON.stringify(v));
 
 export class Shadows {
   constructor(private readonly store: Store) {}
@@ -86,7 +87,7 @@ export class Shadows {
   update(thing: string, payload: Buffer | string): ShadowResult {
     let req: Obj;
     try {
-      req = JSON.parse(payload.toString()) as Obj;
+      req = parseData<Obj>(payload.toString());
       if (!isObj(req)) throw new Error("not an object");
     } catch {
       return { ok: false, error: { code: 400, message: "Payload contains invalid json" } };
@@ -98,7 +99,7 @@ export class Shadows {
     if (req.version !== undefined && req.version !== (existing?.version ?? 0)) return { ok: false, error: { code: 409, message: "Version conflict" } };
     const t = nowSec();
     const previous = existing ? clone(existing) : null;
-    const s: ShadowRecord = existing ?? { state: {}, metadata: {}, version: 0, timestamp: t };
+    const s: ShadowRecord = existing ?? { state: dict(), metadata: dict(), version: 0, timestamp: t };
     for (const section of ["desired", "reported"] as const) {
       if (!(section in req.state)) continue;
       const patch = req.state[section];
@@ -106,8 +107,8 @@ export class Shadows {
         delete s.state[section];
         delete s.metadata[section];
       } else if (isObj(patch)) {
-        const target = (s.state[section] ??= {});
-        const meta = (s.metadata[section] ??= {});
+        const target = (s.state[section] ??= dict());
+        const meta = (s.metadata[section] ??= dict());
         merge(target, patch, meta, t);
       } else {
         return { ok: false, error: { code: 400, message: `State node ${section} must be an object` } };

@@ -3,13 +3,14 @@
  * things and thing types, topic rules, shadows and the account's registration code. Persisted as one
  * JSON document in the data directory, written atomically (temporary file, fsync, rename), so a crash
  * or a kill at any moment leaves the previous or the new state, never a torn file. Without a data
- * directory it lives in memory only.
+ * directory it lives in memory only. Every map keyed by a name or id has no prototype (json-data.ts).
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { writeFileAtomic } from "../../atomic-file.ts";
+import { removeStaleTemps, writeFileAtomic } from "../../atomic-file.ts";
 import { ZtError } from "../../errors.ts";
+import { dict, parseData } from "./json-data.ts";
 
 export type CertStatus = "ACTIVE" | "INACTIVE" | "REVOKED" | "PENDING_TRANSFER" | "REGISTER_INACTIVE" | "PENDING_ACTIVATION";
 export type CaStatus = "ACTIVE" | "INACTIVE";
@@ -86,7 +87,7 @@ export interface State {
 export class StoreError extends ZtError {}
 
 function emptyState(): State {
-  return { registrationCode: randomBytes(32).toString("hex"), cas: {}, certs: {}, policies: {}, policyTargets: {}, thingTypes: {}, things: {}, rules: {}, shadows: {} };
+  return { registrationCode: randomBytes(32).toString("hex"), cas: dict(), certs: dict(), policies: dict(), policyTargets: dict(), thingTypes: dict(), things: dict(), rules: dict(), shadows: dict() };
 }
 
 export class Store {
@@ -97,6 +98,7 @@ export class Store {
   constructor(dataDir: string | null) {
     this.file = dataDir ? join(dataDir, "registry.json") : null;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
+    if (this.file) removeStaleTemps(this.file);
     this.state = this.file ? this.load(this.file) : emptyState();
     if (this.file) this.save();
   }
@@ -110,7 +112,7 @@ export class Store {
       throw new StoreError(file, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
     }
     try {
-      return { ...emptyState(), ...(JSON.parse(text) as State) };
+      return { ...emptyState(), ...parseData<State>(text) };
     } catch (err) {
       throw new StoreError(file, `not valid JSON (${(err as Error).message}); move it away to start with an empty registry`);
     }

@@ -12,7 +12,7 @@ import { createECDH, createHash, generateKeyPairSync, randomBytes } from "node:c
 import { readFileSync } from "node:fs";
 import { p256 } from "@noble/curves/nist.js";
 import { decodeCommand, encodeResponse, OPCODE, STATUS, statusResponse, ZONE } from "../../../harness/kit/atecc-packet.ts";
-import { writeFileAtomic } from "../../../harness/atomic-file.ts";
+import { removeStaleTemps, writeFileAtomic } from "../../../harness/atomic-file.ts";
 import { ZtError } from "../../../harness/errors.ts";
 import { genKeyAllowed, isPrivateKeySlot, isSecret, KEY_SLOTS, kitConfigZone, readKeyBits, SLOT_SIZES, writableInClear } from "./kit-config.ts";
 import type { BusTrace } from "./bus-trace.ts";
@@ -79,6 +79,7 @@ export class Atecc508a {
 
   private load(): Nvm | null {
     if (!this.stateFile) return null;
+    removeStaleTemps(this.stateFile);
     try {
       return JSON.parse(readFileSync(this.stateFile, "utf8")) as Nvm;
     } catch (err) {
