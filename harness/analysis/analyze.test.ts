@@ -6,6 +6,7 @@ import mqttPacket from "mqtt-packet";
 import { Recorder } from "../capture/recorder.ts";
 import { ToolCapture } from "../capture/live.ts";
 import { ZtError } from "../errors.ts";
+import { fuzz } from "../testing/fuzz.ts";
 import { makePeerCerts, runClient, startServer, type PeerCerts } from "../testing/openssl-peers.ts";
 import { needTools, run, runStatus } from "../testing/tools.ts";
 import { readKeyLog } from "../tls/keylog.ts";
@@ -201,29 +202,45 @@ test("truncated, corrupt and non-capture files give typed errors and keep what w
   expect(r.stderr.trim().split("\n")).toHaveLength(1);
 });
 
-test("fuzz: mutated captures never crash the analyzer", async () => {
+test("fuzz: 100k mutated captures (seeded) never crash the analyzer; a malformed connection keeps its problems to itself", async () => {
+  test.setTimeout(240_000);
   needTools("openssl", "dumpcap");
   const pcap = readFileSync((await capture({ server: kitServer(), client: kitClient() })).file);
   const pcapng = readFileSync((await capture({ via: "dumpcap", format: "pcapng", server: kitServer(), client: kitClient() })).file);
-  let seed = 0x2545f491;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
-  let outcomes = { ok: 0, typed: 0 };
-  for (let i = 0; i < 400; i++) {
-    const src = i % 2 ? pcap : pcapng;
-    const m = Buffer.from(src);
-    const edits = 1 + rand(8);
-    for (let e = 0; e < edits; e++) m[rand(m.length)] = rand(256);
-    const input = rand(4) === 0 ? m.subarray(0, rand(m.length)) : m;
-    try {
-      await analyzeBuffer(input, `mutant-${i}`);
-      outcomes.ok++;
-    } catch (err) {
-      if (!(err instanceof ZtError)) throw new Error(`mutant ${i} raised ${(err as Error).stack}`);
-      outcomes.typed++;
-    }
-  }
-  expect(outcomes.ok + outcomes.typed).toBe(400);
-  expect(outcomes.ok).toBeGreaterThan(0);
+  const r = await fuzz("analyzer", [pcap, pcapng], (b) => analyzeBuffer(b, "mutant"), { seed: 0x2545f491, inputs: 100_000, seconds: 150, allowed: (e) => e instanceof ZtError });
+  expect(r.crashes).toEqual([]);
+  expect(r.inputs).toBeGreaterThanOrEqual(100_000);
+  expect(r.accepted).toBeGreaterThan(0);
+  await test.info().attach("analyzer fuzz", { body: JSON.stringify(r, null, 2), contentType: "application/json" });
+
+  // A capture of a good connection and one whose ClientHello ends inside its SNI extension.
+  const good = (await analyzeBuffer(pcap, "good.pcap")).connections[0]!;
+  const { PcapWriter, SynthesizedFlow } = await import("../capture/pcap-writer.ts");
+  const file = test.info().outputPath("mixed.pcap");
+  const w = new PcapWriter(file);
+  const { parseCapture } = await import("../capture/pcap-file.ts");
+  const { reassemble } = await import("../capture/tcp-reassembly.ts");
+  const [conn] = reassemble((await parseCapture(pcap, "good.pcap")).packets).connections;
+  const replay = (client: number, toServer: Buffer, toClient: Buffer) => {
+    const f = new SynthesizedFlow(w, { ip: "127.0.0.1", port: client }, { ip: "127.0.0.2", port: 8883 });
+    f.open(1);
+    f.data("client", toServer, 1.1);
+    f.data("server", toClient, 1.2);
+    f.fin("client", 1.3);
+  };
+  const join = (d: { chunks: { data: Buffer }[] }) => Buffer.concat(d.chunks.map((c) => c.data));
+  replay(40001, join(conn!.toServer), join(conn!.toClient));
+  // ClientHello: record header, handshake header, version, random, empty session id, one suite, null
+  // compression, then extensions whose SNI entry claims more bytes than follow.
+  const body = Buffer.concat([Buffer.from([0x03, 0x03]), Buffer.alloc(32, 7), Buffer.from([0x00, 0x00, 0x02, 0xc0, 0x2b, 0x01, 0x00]), Buffer.from([0x00, 0x09, 0x00, 0x00, 0x00, 0x05, 0x00, 0x03, 0x00, 0x00, 0x09])]);
+  const hello = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, body.length + 4, 0x01, 0x00, 0x00, body.length]), body]);
+  replay(40002, hello, Buffer.alloc(0));
+  w.close();
+  const mixed = await analyzeFile(file);
+  expect(mixed.connections).toHaveLength(2);
+  expect(mixed.connections[0]!.negotiatedSuite).toBe(good.negotiatedSuite);
+  expect(mixed.connections[0]!.clientAuth.certificateVerify).toBe(good.clientAuth.certificateVerify);
+  expect(mixed.connections[1]!.problems.length).toBeGreaterThan(0);
 });
 
 test("a large capture is analyzed on both cores with the same verdicts as a small one", async () => {

@@ -45,8 +45,19 @@ export function timedStream(s: StreamData): TimedStream {
   };
 }
 
+/**
+ * One connection's verdicts. Whatever in its bytes the decoders did not foresee stays with that
+ * connection: its verdict is the empty one, with the error as a problem, and the others are unaffected.
+ */
 export function analyzeItem(item: WorkItem, keyLog: KeyLog | undefined): AnalyzedConnection {
-  return analyzeConnection({ ...item, toServer: timedStream(item.toServer), toClient: timedStream(item.toClient), ...(keyLog ? { keyLog } : {}) });
+  try {
+    return analyzeConnection({ ...item, toServer: timedStream(item.toServer), toClient: timedStream(item.toClient), ...(keyLog ? { keyLog } : {}) });
+  } catch (err) {
+    const empty = { data: Buffer.alloc(0), offsets: [], times: [] };
+    const r = analyzeConnection({ ...item, toServer: timedStream(empty), toClient: timedStream(empty) });
+    r.verdict.problems.push(`this connection could not be analyzed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    return r;
+  }
 }
 
 export async function analyzeAll(items: WorkItem[], keyLog: KeyLog | undefined): Promise<AnalyzedConnection[]> {

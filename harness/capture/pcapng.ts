@@ -69,48 +69,54 @@ export function readPcapng(buf: Buffer, where: string): CaptureFile {
     }
     const body = at + 8;
     const end = at + total - 4;
-    if (type === IDB) {
-      const iface: Interface = { linkType: u16(body), snapLength: u32(body + 4), ticksPerSecond: 1_000_000n, offsetSeconds: 0 };
-      for (let o = body + 8; o + 4 <= end; ) {
-        const code = u16(o);
-        const len = u16(o + 2);
-        if (code === 0) break;
-        if (code === 9 && len >= 1) {
-          const r = buf[o + 4]!;
-          iface.ticksPerSecond = r & 0x80 ? 2n ** BigInt(r & 0x7f) : 10n ** BigInt(r);
-        } else if (code === 14 && len >= 8) {
-          iface.offsetSeconds = Number(le ? buf.readBigInt64LE(o + 4) : buf.readBigInt64BE(o + 4));
+    try {
+      if (type === IDB) {
+        const iface: Interface = { linkType: u16(body), snapLength: u32(body + 4), ticksPerSecond: 1_000_000n, offsetSeconds: 0 };
+        for (let o = body + 8; o + 4 <= end; ) {
+          const code = u16(o);
+          const len = u16(o + 2);
+          if (code === 0) break;
+          if (code === 9 && len >= 1) {
+            const r = buf[o + 4]!;
+            iface.ticksPerSecond = r & 0x80 ? 2n ** BigInt(r & 0x7f) : 10n ** BigInt(r);
+          } else if (code === 14 && len >= 8) {
+            iface.offsetSeconds = Number(le ? buf.readBigInt64LE(o + 4) : buf.readBigInt64BE(o + 4));
+          }
+          o += 4 + ((len + 3) & ~3);
         }
-        o += 4 + ((len + 3) & ~3);
+        interfaces.push(iface);
+      } else if (type === EPB || type === OPB) {
+        const ifId = type === EPB ? u32(body) : u16(body);
+        const iface = interfaces[ifId];
+        const tsAt = body + 4;
+        const capLen = u32(tsAt + 8);
+        if (!iface) {
+          problems.push(`${where}: packet block at offset ${at} names interface ${ifId}, which was not described; skipped`);
+        } else if (tsAt + 16 + capLen > end) {
+          problems.push(`${where}: packet block at offset ${at} claims ${capLen} bytes beyond its block; skipped`);
+        } else {
+          const ticks = (BigInt(u32(tsAt)) << 32n) | BigInt(u32(tsAt + 4));
+          const tps = iface.ticksPerSecond;
+          const time = Number(ticks / tps) + Number(ticks % tps) / Number(tps) + iface.offsetSeconds;
+          lastTime = time;
+          packets.push({ time, linkType: iface.linkType, interfaceId: ifId, data: buf.subarray(tsAt + 16, tsAt + 16 + capLen), fileOffset: at });
+        }
+      } else if (type === SPB) {
+        const iface = interfaces[0];
+        if (!iface) problems.push(`${where}: simple packet block at offset ${at} before any interface; skipped`);
+        else {
+          const capLen = Math.min(u32(body), iface.snapLength || Infinity, end - body - 4);
+          packets.push({ time: lastTime, linkType: iface.linkType, interfaceId: 0, data: buf.subarray(body + 4, body + 4 + capLen), fileOffset: at });
+        }
+      } else if (type === DSB) {
+        const secretsType = u32(body);
+        const len = u32(body + 4);
+        if (secretsType === TLS_KEY_LOG && body + 8 + len <= end) keyLog.push(...buf.toString("utf8", body + 8, body + 8 + len).split(/\r?\n/).filter(Boolean));
       }
-      interfaces.push(iface);
-    } else if (type === EPB || type === OPB) {
-      const ifId = type === EPB ? u32(body) : u16(body);
-      const iface = interfaces[ifId];
-      const tsAt = body + 4;
-      const capLen = u32(tsAt + 8);
-      if (!iface) {
-        problems.push(`${where}: packet block at offset ${at} names interface ${ifId}, which was not described; skipped`);
-      } else if (tsAt + 16 + capLen > end) {
-        problems.push(`${where}: packet block at offset ${at} claims ${capLen} bytes beyond its block; skipped`);
-      } else {
-        const ticks = (BigInt(u32(tsAt)) << 32n) | BigInt(u32(tsAt + 4));
-        const tps = iface.ticksPerSecond;
-        const time = Number(ticks / tps) + Number(ticks % tps) / Number(tps) + iface.offsetSeconds;
-        lastTime = time;
-        packets.push({ time, linkType: iface.linkType, interfaceId: ifId, data: buf.subarray(tsAt + 16, tsAt + 16 + capLen), fileOffset: at });
-      }
-    } else if (type === SPB) {
-      const iface = interfaces[0];
-      if (!iface) problems.push(`${where}: simple packet block at offset ${at} before any interface; skipped`);
-      else {
-        const capLen = Math.min(u32(body), iface.snapLength || Infinity, end - body - 4);
-        packets.push({ time: lastTime, linkType: iface.linkType, interfaceId: 0, data: buf.subarray(body + 4, body + 4 + capLen), fileOffset: at });
-      }
-    } else if (type === DSB) {
-      const secretsType = u32(body);
-      const len = u32(body + 4);
-      if (secretsType === TLS_KEY_LOG && body + 8 + len <= end) keyLog.push(...buf.toString("utf8", body + 8, body + 8 + len).split(/\r?\n/).filter(Boolean));
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      // A block whose declared length is shorter than its own fixed fields.
+      problems.push(`${where}: block at offset ${at} (type 0x${type.toString(16)}) is shorter than its fields; skipped`);
     }
     at += total;
   }

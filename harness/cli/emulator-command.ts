@@ -34,12 +34,12 @@ export function registerEmulatorCommand(program: Command): void {
         throw new ZtError("emulator options", (err as Error).message);
       }
       const emu = await IotCoreEmulator.start({ dataDir: o.dataDir ?? null, host: o.host, apiPort: port(o.apiPort, "--api-port"), mqttPort: port(o.mqttPort, "--mqtt-port"), faults, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
-      console.log(`zt-hil emulator ready: api ${emu.apiEndpoint} mqtt ${emu.host}:${emu.mqttPort}${o.endpoint ? ` endpoint ${o.endpoint}` : ""} tls-stack ${emu.faults.tlsStack}${emu.dataDir ? ` data ${emu.dataDir}` : " (in memory)"}`);
       const stop = async () => {
         await emu.stop();
         process.exit(0);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      console.log(`zt-hil emulator ready: api ${emu.apiEndpoint} mqtt ${emu.host}:${emu.mqttPort}${o.endpoint ? ` endpoint ${o.endpoint}` : ""} tls-stack ${emu.faults.tlsStack}${emu.dataDir ? ` data ${emu.dataDir}` : " (in memory)"}`);
     });
 }

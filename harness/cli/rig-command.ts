@@ -70,14 +70,15 @@ export function registerRigCommand(program: Command): void {
       }
       if (o.power === "on") kit.power("on");
       const consoleText = ports.console.kind === "pty" ? `pty:${ports.console.path}` : `tcp:127.0.0.1:${ports.console.port}`;
-      console.log(`zt-hil virtual kit ready: hid tcp:127.0.0.1:${ports.hid} console ${consoleText} control tcp:127.0.0.1:${ports.control} firmware ${o.firmware} winc ${winc} timing ${o.timing}`);
       const stop = async () => {
         kit.power("off");
         if (o.busTrace && kit.chip.trace) kit.chip.trace.write(o.busTrace);
         await ports.close();
         process.exit(0);
       };
+      // Handlers first: a signal that arrives right after the ready line must find them installed.
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      console.log(`zt-hil virtual kit ready: hid tcp:127.0.0.1:${ports.hid} console ${consoleText} control tcp:127.0.0.1:${ports.control} firmware ${o.firmware} winc ${winc} timing ${o.timing}`);
     });
 }

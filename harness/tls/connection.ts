@@ -10,6 +10,9 @@ import { Duplex } from "node:stream";
 import { ZtError } from "../errors.ts";
 import { alertName, ContentType, TLS12 } from "./constants.ts";
 import { HandshakeReassembler, type HandshakeMessage } from "./handshake.ts";
+
+/** The largest handshake message either side accepts (a kit's chain is ~1 KB, AWS's server chain ~5 KB). */
+export const MAX_HANDSHAKE_MESSAGE = 64 * 1024;
 import { keyBlock, masterSecret, verifyData } from "./keys.ts";
 import { keyLogLine } from "./keylog.ts";
 import { GcmRecordCipher } from "./record-protection.ts";
@@ -64,6 +67,8 @@ export class RecordConnection {
       switch (rec.type) {
         case ContentType.handshake:
           for (const m of this.hs.push(body)) this.events.handshake(m);
+          // A peer announcing a huge message is refused at its header, not after megabytes of it.
+          if (this.hs.nextLength > MAX_HANDSHAKE_MESSAGE) throw new TlsAlertError(47, `a handshake message of ${this.hs.nextLength} bytes (over the ${MAX_HANDSHAKE_MESSAGE}-byte limit)`);
           break;
         case ContentType.changeCipherSpec:
           if (!this.pendingRead) throw new TlsAlertError(10, "ChangeCipherSpec before keys were agreed");

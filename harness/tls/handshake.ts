@@ -231,6 +231,11 @@ export class HandshakeReassembler {
   get pending(): number {
     return this.buf.length;
   }
+
+  /** The length the next (incomplete) message declares; 0 while its header is not in. */
+  get nextLength(): number {
+    return this.buf.length >= 4 ? this.buf.readUIntBE(1, 3) : 0;
+  }
 }
 
 export function findExtension(exts: Extension[] | null, type: number): Buffer | undefined {

@@ -65,6 +65,9 @@ export class DataPlane extends EventEmitter {
   private connections = 0;
   private sockets = new Set<Socket>();
 
+  /** How long a device-facing connection may take to complete its TLS handshake (AWS cuts idle ones too). */
+  handshakeTimeoutMs = 10_000;
+
   private constructor(
     broker: Aedes,
     private readonly iot: IotService,
@@ -133,17 +136,30 @@ export class DataPlane extends EventEmitter {
     socket.on("close", () => this.sockets.delete(socket));
     socket.on("error", () => {});
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    // A client that opens a connection and never finishes its handshake is cut off, and counted.
+    let secure = false;
+    const timer = setTimeout(() => {
+      if (secure || socket.destroyed) return;
+      this.event("refused", { remote, reason: `TLS handshake not complete within ${this.handshakeTimeoutMs} ms` });
+      socket.destroy();
+    }, this.handshakeTimeoutMs);
+    socket.once("close", () => clearTimeout(timer));
+    const established = () => {
+      secure = true;
+      clearTimeout(timer);
+    };
     if (this.faults.tlsStack === "aws") {
       const tls = new TlsServerConnection(socket, { certChain: this.identity.chain, key: this.identity.key, requestCert: true, requireSni: this.faults.requireSni });
       tls.on("keylog", (line: string) => this.recordKey(line));
       tls.on("tlsError", (e: Error) => this.event("tls-error", { remote, stack: "aws", error: e.message }));
       tls.on("error", () => {});
-      tls.on("secure", (info: SecureInfo) => this.admit(tls, info.peerChain[0], remote, (alert) => tls.alertAndClose(alert)));
+      tls.on("secure", (info: SecureInfo) => (established(), this.admit(tls, info.peerChain[0], remote, (alert) => tls.alertAndClose(alert))));
     } else {
       const tls = new TLSSocket(socket, { isServer: true, secureContext: this.secureContext, requestCert: true, rejectUnauthorized: false });
       tls.on("keylog", (line: Buffer) => this.recordKey(line.toString().trim()));
       tls.on("error", (e: Error) => this.event("tls-error", { remote, stack: "openssl", error: e.message }));
       tls.on("secure", () => {
+        established();
         if (this.faults.requireSni && !(tls as TLSSocket & { servername?: string }).servername) {
           this.event("refused", { remote, reason: "no SNI" });
           return tls.destroy();

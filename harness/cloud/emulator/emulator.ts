@@ -33,6 +33,8 @@ export interface EmulatorOptions {
    * port 8883). Without it: host:port, for clients that can be told a port.
    */
   endpoint?: string;
+  /** TLS handshake time limit for device connections, ms (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
 
 /** Credentials the SDK needs to sign requests; the emulator does not check them. */
@@ -72,6 +74,7 @@ export class IotCoreEmulator extends EventEmitter {
     const lambdas = new Map<string, LambdaHandler>();
     const keyLog: string[] = [];
     const data = await DataPlane.create(iot, new Shadows(store), identity, faults, lambdas, dataDir ? join(dataDir, "keylog") : null, keyLog);
+    if (opts.handshakeTimeoutMs !== undefined) data.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     const events: EmulatorEvent[] = [];
     const http = createHttpApi(iot, data, faults, { events: () => events, keyLog: () => keyLog });
     // A port that cannot be bound releases whatever was bound already.

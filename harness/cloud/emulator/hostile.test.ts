@@ -84,3 +84,32 @@ test("zt-hil emulator on a busy port exits 3 within a second with one line, and 
     busy.close();
   }
 });
+
+test("limits: a handshake left unfinished is cut off and counted; a huge handshake message is refused at its header", async () => {
+  const { IotCoreEmulator } = await import("./emulator.ts");
+  const { connect } = await import("node:net");
+  const emu = await IotCoreEmulator.start({ handshakeTimeoutMs: 400 });
+  try {
+    const idle = connect(emu.mqttPort, "127.0.0.1");
+    idle.on("error", () => {});
+    await new Promise((r) => idle.once("connect", r));
+    idle.write(Buffer.from([0x16, 0x03, 0x01])); // three bytes of a record header, then nothing
+    const t0 = Date.now();
+    await new Promise((r) => idle.once("close", r));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(emu.events.some((e) => e.type === "refused" && /TLS handshake not complete within 400 ms/.test(String(e.detail.reason)))).toBe(true);
+
+    // One full record whose ClientHello header announces 16 MB: an alert and a close, not 16 MB of reading.
+    const big = connect(emu.mqttPort, "127.0.0.1");
+    big.on("error", () => {});
+    await new Promise((r) => big.once("connect", r));
+    const got: Buffer[] = [];
+    big.on("data", (d: Buffer) => got.push(d));
+    big.write(Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x40, 0x00, 0x01, 0xff, 0xff, 0xff]), Buffer.alloc(0x4000 - 4)]));
+    await new Promise((r) => big.once("close", r));
+    expect(Buffer.concat(got)[0]).toBe(0x15); // an alert record
+    expect(emu.events.some((e) => e.type === "tls-error" && /over the 65536-byte limit/.test(String(e.detail.error)))).toBe(true);
+  } finally {
+    await emu.stop();
+  }
+});

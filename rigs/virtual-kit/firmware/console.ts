@@ -36,12 +36,16 @@ export function hexDump(data: Uint8Array): string {
 }
 
 export class FirmwareConsole {
-  constructor(private readonly write: (text: string) => void) {}
+  /** `bytesPerMs`: the UART's speed (Infinity: no UART time, for fuzzing the firmware's parsers). */
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly bytesPerMs = UART_BYTES_PER_MS,
+  ) {}
 
   /** printf: the text goes out at once; the promise resolves when the UART has sent it. */
   printf(text: string): Promise<void> {
     this.write(text);
-    const ms = text.length / UART_BYTES_PER_MS;
+    const ms = text.length / this.bytesPerMs;
     return ms < 1 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
   }
 
