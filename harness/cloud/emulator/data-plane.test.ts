@@ -1,7 +1,9 @@
 import { connect as netConnect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
+  AttachPolicyCommand,
   AttachPrincipalPolicyCommand,
   AttachThingPrincipalCommand,
   CreatePolicyCommand,
@@ -21,7 +23,7 @@ import { analyzeFile } from "../../analysis/analyze-capture.ts";
 import { Recorder } from "../../capture/recorder.ts";
 import { randomSerial } from "../../pki/ca.ts";
 import { generateP256, toCryptoKey, writePrivateKey } from "../../pki/keys.ts";
-import { initPki, type Pki } from "../../pki/pki-dir.ts";
+import { initPki, PKI_FILES, type Pki } from "../../pki/pki-dir.ts";
 import { x509 } from "../../pki/x509.ts";
 import { makeDevice, type TestDevice } from "../../testing/device.ts";
 import { expect, runAsync, test } from "../../testing/emulator-fixtures.ts";
@@ -89,54 +91,85 @@ test("mosquitto_sub receives a shadow delta published through the emulator", asy
   expect(JSON.parse(out.output)).toMatchObject({ state: { led1: "on" }, version: 1 });
 });
 
-async function issueCustom(pki: Pki, dir: string, notBefore: Date, notAfter: Date) {
+async function issueWith(dir: string, name: string, o: { subject?: string; issuer: string; signingKey: Awaited<ReturnType<typeof toCryptoKey>>; notBefore?: Date; notAfter?: Date }) {
   const keys = generateP256();
-  const keyFile = `${dir}/custom.key`;
+  const keyFile = `${dir}/${name}.key`;
   writePrivateKey(keyFile, keys.privateKey);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: "O=Example Inc, CN=Example Device",
-    issuer: pki.signer.cert.subjectName,
-    notBefore,
-    notAfter,
+    subject: o.subject ?? "O=Example Inc, CN=Example Device",
+    issuer: o.issuer,
+    notBefore: o.notBefore ?? new Date(Date.now() - 3600e3),
+    notAfter: o.notAfter ?? new Date(Date.now() + 86400e3),
     signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
     publicKey: await toCryptoKey(keys.publicKey),
-    signingKey: await toCryptoKey(pki.signer.key),
+    signingKey: o.signingKey,
   });
-  const chainFile = `${dir}/custom-chain.pem`;
+  const chainFile = `${dir}/${name}-chain.pem`;
   writeFileSync(chainFile, cert.toString("pem") + "\n");
-  return { keyFile, chainFile, thingName: "custom" };
+  return { keyFile, chainFile, thingName: name };
 }
 
-test("every refusal leaves the registry untouched", async ({ emu, iot, pki, jitr, serverCaFile }) => {
+/** A device whose certificate is ACTIVE with the given policy document (or none). */
+async function deviceWithPolicy(iot: IoTClient, pki: Pki, dir: string, name: string, policy: string | null): Promise<TestDevice> {
+  const dev = await makeDevice(pki, dir, name);
+  const r = await iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: dev.certPem, status: "ACTIVE" }));
+  if (policy) {
+    await iot.send(new CreatePolicyCommand({ policyName: `p-${name}`, policyDocument: policy }));
+    await iot.send(new AttachPrincipalPolicyCommand({ policyName: `p-${name}`, principal: r.certificateArn }));
+  }
+  return dev;
+}
+
+test("the bad-authentication matrix: every case is refused for its own reason, without CONNACK, and registers nothing", async ({ emu, iot, pki, jitr, serverCaFile }) => {
+  test.setTimeout(120_000);
   const dir = test.info().outputPath();
-  const refusal = async (dev: Pick<TestDevice, "chainFile" | "keyFile" | "thingName">) => {
+  const signerKey = await toCryptoKey(pki.signer.key);
+  const other = await initPki(`${dir}/other-pki`);
+  const otherKey = await toCryptoKey(other.signer.key);
+  const allowConnect = (clientId: string, effect = "Allow") => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: effect, Action: "iot:Connect", Resource: `arn:aws:iot:us-east-1:123456789012:client/${clientId}` }] });
+  const ca = (status: "ACTIVE" | "INACTIVE", auto: "ENABLE" | "DISABLE") => iot.send(new UpdateCACertificateCommand({ certificateId: jitr.caId, newStatus: status, newAutoRegistrationStatus: auto }));
+  type Dev = Pick<TestDevice, "chainFile" | "keyFile" | "thingName">;
+  const rows: { name: string; device: () => Promise<Dev>; before?: () => Promise<unknown>; after?: () => Promise<unknown>; reason: RegExp }[] = [
+    { name: "a certificate from an unregistered CA", device: () => makeDevice(other, dir, "stranger"), reason: /^unknown CA$/ },
+    { name: "an expired certificate", device: () => issueWith(dir, "expired", { issuer: pki.signer.cert.subject, signingKey: signerKey, notBefore: new Date(Date.now() - 3 * 86400e3), notAfter: new Date(Date.now() - 86400e3) }), reason: /^certificate expired$/ },
+    { name: "a certificate not yet valid", device: () => issueWith(dir, "future", { issuer: pki.signer.cert.subject, signingKey: signerKey, notBefore: new Date(Date.now() + 86400e3), notAfter: new Date(Date.now() + 2 * 86400e3) }), reason: /^certificate not yet valid$/ },
+    { name: "the signer's name, another key's signature (forged)", device: () => issueWith(dir, "forged", { issuer: pki.signer.cert.subject, signingKey: otherKey }), reason: /^unknown CA$/ },
+    { name: "a self-signed device certificate", device: async () => { const keys = generateP256(); const keyFile = `${dir}/self.key`; writePrivateKey(keyFile, keys.privateKey); const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: randomSerial(), name: "CN=self", notBefore: new Date(Date.now() - 3600e3), notAfter: new Date(Date.now() + 86400e3), signingAlgorithm: { name: "ECDSA", hash: "SHA-256" }, keys: { publicKey: await toCryptoKey(keys.publicKey), privateKey: await toCryptoKey(keys.privateKey) } }); writeFileSync(`${dir}/self-chain.pem`, cert.toString("pem") + "\n"); return { keyFile, chainFile: `${dir}/self-chain.pem`, thingName: "self" }; }, reason: /^unknown CA$/ },
+    { name: "the signer CA's own certificate as a client certificate", device: async () => { writeFileSync(`${dir}/signer-as-client.pem`, pki.signer.cert.toString("pem") + "\n"); return { keyFile: join(pki.dir, PKI_FILES.signerKey), chainFile: `${dir}/signer-as-client.pem`, thingName: "signer" }; }, reason: /^unknown CA$/ },
+    { name: "the root CA's certificate as a client certificate", device: async () => { writeFileSync(`${dir}/root-as-client.pem`, pki.root.cert.toString("pem") + "\n"); return { keyFile: join(pki.dir, PKI_FILES.rootKey), chainFile: `${dir}/root-as-client.pem`, thingName: "root" }; }, reason: /^unknown CA$/ },
+    { name: "a CA with auto-registration disabled", before: () => ca("ACTIVE", "DISABLE"), after: () => ca("ACTIVE", "ENABLE"), device: () => makeDevice(pki, dir, "noauto"), reason: /auto-registration disabled$/ },
+    { name: "an INACTIVE CA", before: () => ca("INACTIVE", "ENABLE"), after: () => ca("ACTIVE", "ENABLE"), device: () => makeDevice(pki, dir, "inactive-ca"), reason: /is INACTIVE$/ },
+    { name: "a certificate registered INACTIVE", device: async () => { const d = await makeDevice(pki, dir, "inactive"); await iot.send(new RegisterCertificateCommand({ certificatePem: d.certPem, status: "INACTIVE" })); return d; }, reason: /^certificate is INACTIVE$/ },
+    { name: "a REVOKED certificate", device: async () => { const d = await makeDevice(pki, dir, "revoked"); await iot.send(new RegisterCertificateCommand({ certificatePem: d.certPem, status: "INACTIVE" })); await iot.send(new UpdateCertificateCommand({ certificateId: d.certId, newStatus: "REVOKED" })); return d; }, reason: /^certificate is REVOKED$/ },
+    { name: "a certificate still PENDING_ACTIVATION (the Lambda did not run)", before: async () => emu.setFaults({ lambda: "off" }), after: async () => emu.setFaults({ lambda: "on" }), device: async () => { const d = await makeDevice(pki, dir, "pending"); await mosquittoPub(emu, serverCaFile, d); return d; }, reason: /^certificate is PENDING_ACTIVATION$/ },
+    { name: "an ACTIVE certificate with no policy", device: () => deviceWithPolicy(iot, pki, dir, "nopolicy", null), reason: /^iot:Connect not allowed$/ },
+    { name: "a policy for another client id", device: () => deviceWithPolicy(iot, pki, dir, "otherid", allowConnect("someone-else")), reason: /^iot:Connect not allowed$/ },
+    { name: "an explicit Deny of iot:Connect", device: async () => { const d = await deviceWithPolicy(iot, pki, dir, "denied", allowConnect("*")); await iot.send(new CreatePolicyCommand({ policyName: "deny-denied", policyDocument: allowConnect("*", "Deny") })); await iot.send(new AttachPolicyCommand({ policyName: "deny-denied", target: `arn:aws:iot:us-east-1:123456789012:cert/${d.certId}` })); return d; }, reason: /^iot:Connect not allowed$/ },
+    { name: "a client id of * against ${iot:ClientId} (not a wildcard)", device: async () => ({ ...(await deviceWithPolicy(iot, pki, dir, "star", JSON.stringify({ Statement: [{ Effect: "Allow", Action: "iot:Connect", Resource: "arn:aws:iot:us-east-1:123456789012:client/prefix-${iot:ClientId}" }] }))), thingName: "*" }), reason: /^iot:Connect not allowed$/ },
+    { name: "a self-signed certificate after a shadow document tried to pollute Object.prototype", before: () => fetch(`${emu.apiEndpoint}/things/any/shadow`, { method: "POST", body: '{"state":{"desired":{"__proto__":{"status":"ACTIVE","caId":"x"}}}}' }), device: () => issueWith(dir, "after-pollution", { subject: "CN=after-pollution", issuer: "CN=after-pollution", signingKey: otherKey }), reason: /^unknown CA$/ },
+  ];
+  for (const row of rows) {
+    await test.step(row.name, async () => {
+      await row.before?.();
+      const dev = await row.device();
+      const before = await certCount(iot);
+      const n = emu.events.filter((e) => e.type === "refused" || e.type === "tls-error").length;
+      const r = await mosquittoPub(emu, serverCaFile, dev);
+      expect(r.output).not.toContain("received CONNACK");
+      expect(await certCount(iot)).toBe(before);
+      const ev = emu.events.filter((e) => e.type === "refused" || e.type === "tls-error")[n];
+      expect(String(ev?.detail.reason ?? ev?.detail.error)).toMatch(row.reason);
+      await row.after?.();
+    });
+  }
+  await test.step("no client certificate at all: the handshake fails", async () => {
     const before = await certCount(iot);
-    const n = emu.events.filter((e) => e.type === "refused" || e.type === "tls-error").length;
-    const r = await mosquittoPub(emu, serverCaFile, dev);
-    expect(r.output).not.toContain("received CONNACK");
+    const noCert = await runAsync("openssl", ["s_client", "-connect", `127.0.0.1:${emu.mqttPort}`, "-CAfile", serverCaFile], { input: "" });
+    expect(noCert.output).toMatch(/alert handshake failure|handshake failure/);
     expect(await certCount(iot)).toBe(before);
-    const ev = emu.events.filter((e) => e.type === "refused" || e.type === "tls-error")[n];
-    return String(ev?.detail.reason ?? ev?.detail.error);
-  };
-  const stranger = await makeDevice(await initPki(`${dir}/other-pki`), dir, "stranger");
-  expect(await refusal(stranger)).toBe("unknown CA");
-  expect(await refusal(await issueCustom(pki, dir, new Date(Date.now() - 3 * 86400e3), new Date(Date.now() - 86400e3)))).toBe("certificate expired");
-  expect(await refusal(await issueCustom(pki, dir, new Date(Date.now() + 86400e3), new Date(Date.now() + 2 * 86400e3)))).toBe("certificate not yet valid");
-  const dev = await makeDevice(pki, dir, "dev");
-  await iot.send(new UpdateCACertificateCommand({ certificateId: jitr.caId, newAutoRegistrationStatus: "DISABLE" }));
-  expect(await refusal(dev)).toMatch(/auto-registration disabled/);
-  await iot.send(new UpdateCACertificateCommand({ certificateId: jitr.caId, newStatus: "INACTIVE", newAutoRegistrationStatus: "ENABLE" }));
-  expect(await refusal(dev)).toMatch(/is INACTIVE/);
-  await iot.send(new UpdateCACertificateCommand({ certificateId: jitr.caId, newStatus: "ACTIVE" }));
-  await iot.send(new RegisterCertificateCommand({ certificatePem: dev.certPem, status: "INACTIVE" }));
-  expect(await refusal(dev)).toBe("certificate is INACTIVE");
-  await iot.send(new UpdateCertificateCommand({ certificateId: dev.certId, newStatus: "REVOKED" }));
-  expect(await refusal(dev)).toBe("certificate is REVOKED");
-  // No client certificate at all: the aws stack aborts the handshake.
-  const noCert = await runAsync("openssl", ["s_client", "-connect", `127.0.0.1:${emu.mqttPort}`, "-CAfile", serverCaFile], { input: "" });
-  expect(noCert.output).toMatch(/alert handshake failure|handshake failure/);
-  expect(await certCount(iot)).toBe(1);
+  });
+  expect(rows.length + 1).toBe(18);
 });
 
 test("policies authorize connect, publish and subscribe; a second connection takes the client id over", async ({ emu, iot, pki }) => {
@@ -306,4 +339,17 @@ test("the standalone command prints ready with its endpoints and keeps state in 
   }
   const { existsSync } = await import("node:fs");
   expect(existsSync(`${dataDir}/server-ca.pem`) && existsSync(`${dataDir}/registry.json`)).toBe(true);
+});
+
+test("limits: a 100 KB publish is taken, a 200 KB one closes the connection and is counted", async ({ emu, iot, pki }) => {
+  const dev = await activeDevice(iot, pki, test.info().outputPath());
+  const c = mqttClient(emu, dev);
+  await new Promise<void>((resolve, reject) => (c.once("connect", () => resolve()), c.once("error", reject)));
+  await c.publishAsync(`${dev.thingName}/small`, Buffer.alloc(100 * 1024, 0x61), { qos: 1 });
+  const closed = new Promise<void>((r) => c.once("close", () => r()));
+  c.publish(`${dev.thingName}/big`, Buffer.alloc(200 * 1024, 0x62), { qos: 0 });
+  await closed;
+  c.end(true);
+  expect(emu.events.some((e) => e.type === "refused" && /MQTT packet of \d+ bytes over the 133120-byte limit/.test(String(e.detail.reason)))).toBe(true);
+  expect(emu.events.some((e) => e.type === "published" && e.detail.topic === `${dev.thingName}/small`)).toBe(true);
 });

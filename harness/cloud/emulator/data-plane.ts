@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { createSecureContext, TLSSocket, type SecureContext } from "node:tls";
 import { EventEmitter } from "node:events";
+import { MAX_MQTT_PACKET, mqttSizeGuard } from "./mqtt-limits.ts";
 import { Aedes, type Client, type PublishPacket, type Subscription } from "aedes";
 import { TlsServerConnection, type SecureInfo } from "../../tls/server.ts";
 import type { Faults } from "./faults.ts";
@@ -56,6 +57,9 @@ interface ConnectionContext {
 type ZtStream = Duplex & { zt?: ConnectionContext };
 
 const ALERT_CERTIFICATE_UNKNOWN = 46;
+
+/** Device connections the emulator holds at once (a fleet benchmark's worth; AWS's limits are per account). */
+export const MAX_DEVICE_CONNECTIONS = 4096;
 
 export class DataPlane extends EventEmitter {
   readonly broker: Aedes;
@@ -115,6 +119,9 @@ export class DataPlane extends EventEmitter {
 
   listen(port: number, host: string): Promise<number> {
     this.server = createServer((socket) => this.accept(socket));
+    // Beyond this many device connections at once new ones are dropped, and counted.
+    this.server.maxConnections = MAX_DEVICE_CONNECTIONS;
+    this.server.on("drop", (d?: { remoteAddress?: string; remotePort?: number }) => this.event("refused", { remote: `${d?.remoteAddress}:${d?.remotePort}`, reason: `over ${MAX_DEVICE_CONNECTIONS} device connections` }));
     return new Promise((resolve, reject) => {
       this.server!.once("error", reject);
       this.server!.listen(port, host, () => resolve((this.server!.address() as { port: number }).port));
@@ -186,6 +193,13 @@ export class DataPlane extends EventEmitter {
       return refuse(ALERT_CERTIFICATE_UNKNOWN);
     }
     stream.zt = { certId: verdict.certId, certArn: this.iot.arn("cert", verdict.certId), remote };
+    stream.on(
+      "data",
+      mqttSizeGuard(MAX_MQTT_PACKET, (size) => {
+        this.event("refused", { remote, certificateId: verdict.certId, reason: `MQTT packet of ${size} bytes over the ${MAX_MQTT_PACKET}-byte limit` });
+        stream.destroy();
+      }),
+    );
     this.broker.handle(stream);
   }
 

@@ -64,3 +64,17 @@ test("topic rules: SELECT * FROM a filter invokes the Lambda with the message", 
   expect(lambdaInvocations(rules, "e/1", Buffer.from('{"certificateId":"c","x":1}'))).toEqual([{ rule: "r", fn: "F", event: { certificateId: "c" } }]);
   expect(lambdaInvocations(rules, "f/1", Buffer.from("{}"))).toEqual([]);
 });
+
+test("the MQTT size guard reads fixed headers across chunk boundaries and trips once, at the header", async () => {
+  const { mqttSizeGuard } = await import("./mqtt-limits.ts");
+  const mqttPacket = (await import("mqtt-packet")).default;
+  const small = mqttPacket.generate({ cmd: "publish", topic: "a", payload: Buffer.alloc(1000), qos: 0, retain: false, dup: false });
+  const big = mqttPacket.generate({ cmd: "publish", topic: "a", payload: Buffer.alloc(5000), qos: 0, retain: false, dup: false });
+  const trips: number[] = [];
+  const guard = mqttSizeGuard(4096, (n) => trips.push(n));
+  const stream = Buffer.concat([small, small, big.subarray(0, 6)]);
+  for (let i = 0; i < stream.length; i += 7) guard(stream.subarray(i, i + 7)); // 7-byte chunks split every header
+  expect(trips).toEqual([5003]);
+  guard(big.subarray(6));
+  expect(trips).toHaveLength(1);
+});
