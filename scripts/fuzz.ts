@@ -18,21 +18,16 @@ import { join } from "node:path";
 import mqttPacket from "mqtt-packet";
 import { analyzeBuffer } from "../harness/analysis/analyze-capture.ts";
 import { ZtError } from "../harness/errors.ts";
-import { AteccClient } from "../harness/kit/atecc-client.ts";
 import { IotCoreEmulator, JITR_LAMBDA_NAME } from "../harness/cloud/emulator/emulator.ts";
 import { createJitrRule, registerSigner } from "../harness/cloud/emulator/jitr-setup.ts";
 import { initPki } from "../harness/pki/pki-dir.ts";
 import { makeDevice } from "../harness/testing/device.ts";
 import { fuzz, type FuzzResult } from "../harness/testing/fuzz.ts";
+import { kitProtocolSeeds, twinInterpreter } from "../harness/testing/twin-interpreter.ts";
 import { LAB_ENDPOINT, labCloud, startVirtualRig } from "../harness/testing/virtual-rig.ts";
 import { provisionKit } from "../harness/kit/provisioning.ts";
 import { encodeClientHello } from "../harness/tls/handshake.ts";
 import { encodeRecord } from "../harness/tls/record.ts";
-import { Atecc508a } from "../rigs/virtual-kit/atecc508a/atecc508a.ts";
-import { Application, StatusGlobal } from "../rigs/virtual-kit/firmware/app.ts";
-import { FirmwareConsole } from "../rigs/virtual-kit/firmware/console.ts";
-import { Cryptoauthlib } from "../rigs/virtual-kit/firmware/cryptoauthlib.ts";
-import { KitInterpreter } from "../rigs/virtual-kit/firmware/kit-interpreter.ts";
 import { kitClientHello } from "../rigs/virtual-kit/winc1500/winc1500.ts";
 
 const arg = (name: string, dflt: number) => {
@@ -69,28 +64,8 @@ const capture = readFileSync(join(dir, "kit.pcap"));
 done(await fuzz("analyzer", [capture], (b) => analyzeBuffer(b, "mutant"), { seed: SEED, inputs: Infinity, seconds: SECONDS, allowed: (e) => e instanceof ZtError }));
 
 // The twin's kit protocol: its interpreter and JSON application over a powered chip, no USB tick.
-const chip = new Atecc508a(null, "instant");
-chip.powerOn();
-const cal = new Cryptoauthlib(new AteccClient({ wake: async () => chip.wake(), talk: (p) => chip.execute(p), idle: async () => void chip.idle() }));
-const app = new Application({ cal, status: new StatusGlobal(), console: new FirmwareConsole(() => {}, Infinity), setProvisioningState: () => {} });
-const interpreter = new KitInterpreter({
-  deviceAddress: 0xb0,
-  boardApplication: (json) => app.handle(json),
-  deviceWake: async () => 0,
-  deviceIdle: async () => 0,
-  deviceSleep: async () => 0,
-  deviceTalk: async () => ({ status: 0, response: Buffer.from("04113343", "hex") }),
-});
-const hex = (j: unknown) => Buffer.from(JSON.stringify(j)).toString("hex");
-const kitSeeds = [
-  `b:app(${hex({ method: "init", params: { version: "2.0.0" }, id: 1 })})\n`,
-  `b:app(${hex({ method: "setWifi", params: { ssid: "zt-lab", psk: "x" }, id: 2 })})\n`,
-  `b:app(${hex({ method: "saveCredentials", params: { hostName: "h", deviceCert: "3003020100", signerCert: "30", signerCaPublicKey: "00".repeat(64) }, id: 3 })})\n`,
-  "d:t(0730000000037d)\n",
-  "e:physical:select(B0)\n",
-  "board:get_devices()\n",
-].map((s) => Buffer.from(s, "latin1"));
-done(await fuzz("twin kit protocol", kitSeeds, (b) => interpreter.handle(b), { seed: SEED, inputs: Infinity, seconds: SECONDS, allowed: () => false }));
+const interpreter = twinInterpreter();
+done(await fuzz("twin kit protocol", kitProtocolSeeds(), (b) => interpreter.handle(b), { seed: SEED, inputs: Infinity, seconds: SECONDS, allowed: () => false }));
 
 // The emulator's HTTP API: raw requests on a socket, each answered with a status line (never 500).
 const api = new URL(emu.apiEndpoint);

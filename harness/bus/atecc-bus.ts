@@ -9,7 +9,7 @@
  */
 import { crc16, OPCODE } from "../kit/atecc-packet.ts";
 import { summarize, type Summary } from "../latency/stats.ts";
-import type { I2cTrace, I2cTransfer } from "./i2c-decode.ts";
+import type { I2cTrace } from "./i2c-decode.ts";
 
 export interface AteccTransaction {
   /** Seconds from the start of the trace to the command write's START. */

@@ -69,20 +69,9 @@ test("zt-hil rig virtual: SIGTERM with HID and console clients connected exits p
 
 test("fuzz: 100k mutated kit-protocol requests (seeded) into the twin's interpreter and JSON application never crash it", async () => {
   const { fuzz } = await import("../../harness/testing/fuzz.ts");
-  const { AteccClient } = await import("../../harness/kit/atecc-client.ts");
-  const { Atecc508a } = await import("./atecc508a/atecc508a.ts");
-  const { Application, StatusGlobal } = await import("./firmware/app.ts");
-  const { FirmwareConsole } = await import("./firmware/console.ts");
-  const { Cryptoauthlib } = await import("./firmware/cryptoauthlib.ts");
-  const { KitInterpreter } = await import("./firmware/kit-interpreter.ts");
-  const chip = new Atecc508a(null, "instant");
-  chip.powerOn();
-  const cal = new Cryptoauthlib(new AteccClient({ wake: async () => chip.wake(), talk: (p) => chip.execute(p), idle: async () => void chip.idle() }));
-  const app = new Application({ cal, status: new StatusGlobal(), console: new FirmwareConsole(() => {}, Infinity), setProvisioningState: () => {} });
-  const kit = new KitInterpreter({ deviceAddress: 0xb0, boardApplication: (j) => app.handle(j), deviceWake: async () => 0, deviceIdle: async () => 0, deviceSleep: async () => 0, deviceTalk: async () => ({ status: 0, response: Buffer.from("04113343", "hex") }) });
-  const hex = (j: unknown) => Buffer.from(JSON.stringify(j)).toString("hex");
-  const seeds = [`b:app(${hex({ method: "setWifi", params: { ssid: "a", psk: null }, id: 1 })})\n`, `b:app(${hex({ method: "getStatus", id: 2 })})\n`, "d(00000000):t(0730000000037d)\n", "e:physical:select(B0)\n"].map((s) => Buffer.from(s, "latin1"));
-  const r = await fuzz("twin kit protocol", seeds, (b) => kit.handle(b), { seed: 7, inputs: 100_000, seconds: 120, allowed: () => false });
+  const { kitProtocolSeeds, twinInterpreter } = await import("../../harness/testing/twin-interpreter.ts");
+  const kit = twinInterpreter();
+  const r = await fuzz("twin kit protocol", kitProtocolSeeds(), (b) => kit.handle(b), { seed: 7, inputs: 100_000, seconds: 120, allowed: () => false });
   expect(r.crashes).toEqual([]);
   expect(r.inputs).toBe(100_000);
 });
