@@ -11,18 +11,23 @@ import { defineConfig } from "@playwright/test";
 // See bin/zt-hil.js: the SDK's Node 22 notice is noise for a harness that pins Node-20-capable SDKs.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
+// `--list` runs nothing: it must not overwrite the last run's reports with "skipped".
+const listing = process.argv.includes("--list");
+
 export default defineConfig({
   timeout: 60_000,
   forbidOnly: Boolean(process.env.CI),
   workers: 2,
-  reporter: [
-    ["list"],
-    ["html", { outputFolder: "reports/html", open: "never" }],
-    ["json", { outputFile: "reports/results.json" }],
-    ["junit", { outputFile: "reports/junit.xml" }],
-    ["allure-playwright", { resultsDir: "reports/allure-results" }],
-    ["./reports/ci-guard-reporter.ts"],
-  ],
+  reporter: listing
+    ? [["list"]]
+    : [
+        ["list"],
+        ["html", { outputFolder: "reports/html", open: "never" }],
+        ["json", { outputFile: "reports/results.json" }],
+        ["junit", { outputFile: "reports/junit.xml" }],
+        ["allure-playwright", { resultsDir: "reports/allure-results" }],
+        ["./reports/ci-guard-reporter.ts"],
+      ],
   outputDir: "test-results",
   projects: [
     {

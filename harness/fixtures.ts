@@ -41,6 +41,8 @@ export interface TestFixtures {
 }
 
 const root = process.cwd();
+/** How long a worker waits for a rig another process holds before failing as [infrastructure]. */
+const RIG_WAIT_MS = Number(process.env.ZT_RIG_WAIT_MS ?? 600_000);
 const stateRoot = resolve(root, ".zt-hil");
 
 function scaledBudgets(b: BudgetClass, scale: number): BudgetClass {
@@ -79,7 +81,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   jitr: [async ({ cloud, pki }, use) => use(await cloud.setupJitr(pki)), { scope: "worker", auto: true }],
   rig: [
     async ({ lab, cloud, labFaults }, use, workerInfo) => {
-      const held = await acquireRig(lab.rigs, join(stateRoot, "locks"), workerInfo.workerIndex, Number(process.env.ZT_RIG_WAIT_MS ?? 600_000));
+      const held = await acquireRig(lab.rigs, join(stateRoot, "locks"), workerInfo.workerIndex, RIG_WAIT_MS);
       try {
         const rig = await openRig(held.rig, cloud, { stateRoot: join(stateRoot, "rigs"), ateccSlowFactor: labFaults.ateccSlowFactor });
         await use(rig);
@@ -88,7 +90,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await held.release();
       }
     },
-    { scope: "worker", timeout: 120_000 },
+    // The wait for a busy rig, then opening it and its health check.
+    { scope: "worker", timeout: RIG_WAIT_MS + 120_000 },
   ],
   budgets: async ({ rig }, use) => {
     const scale = Number(process.env.ZT_BUDGET_SCALE ?? 1);

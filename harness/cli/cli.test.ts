@@ -72,6 +72,11 @@ test("bad inputs give one clear line and a non-zero exit", () => {
   expectOneLineError(zt("pki", "sign-csr", "--dir", join(work, "nopki"), "--csr", garbage, "--out", join(work, "x")), /holds no PKI/);
   expectOneLineError(zt("cert", "decompress", "--kind", "device", "--compressed", "00", "--public-key", "00", "--out", "x"), /--signer-cert: is required/);
   expectOneLineError(zt("pki", "init"), /required option '--dir <dir>'/);
+  // Exit codes: usage errors are 2 (1 means a verdict failed); --version and help are 0.
+  for (const usage of [zt("pki", "init"), zt("analyze", "--nope", "x"), zt("nosuch")]) expect(usage.status).toBe(2);
+  const version = zt("--version");
+  expect(version.status).toBe(0);
+  expect(version.stdout.trim()).toBe(JSON.parse(readFileSync("package.json", "utf8")).version);
 });
 
 test("a certificate that does not fit the template names the field", async () => {

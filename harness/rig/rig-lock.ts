@@ -3,7 +3,8 @@
  * has a lock file taken with proper-lockfile (stale locks of dead holders expire). A worker tries the
  * rigs starting from its own index and waits for one to free up.
  */
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
 import type { Rig } from "../config/lab-schema.ts";
@@ -31,12 +32,24 @@ export async function acquireRig(rigs: Rig[], lockDir: string, workerIndex: numb
       if (!existsSync(file)) writeFileSync(file, "");
       try {
         const release = await lockfile.lock(file, { stale: 30_000, update: 10_000, retries: 0 });
+        // Who holds it, for whoever waits for it.
+        writeFileSync(file, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
         return { rig, release };
       } catch (err) {
         if ((err as { code?: string }).code !== "ELOCKED") throw new InfrastructureError(file, `cannot lock rig ${rig.name}: ${(err as Error).message}`);
       }
     }
-    if (Date.now() > deadline) throw new InfrastructureError(lockDir, `no rig free within ${waitMs} ms (${rigs.map((r) => r.name).join(", ")} all locked by other workers)`);
+    if (Date.now() > deadline) throw new InfrastructureError(lockDir, `no rig free within ${waitMs} ms (ZT_RIG_WAIT_MS): ${rigs.map((r) => `${r.name} held by ${holder(join(lockDir, `${r.name}.lock`))}`).join("; ")}`);
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** "pid P on HOST since T" from a lock file, as its holder wrote it. */
+function holder(file: string): string {
+  try {
+    const h = JSON.parse(readFileSync(file, "utf8")) as { pid?: number; host?: string; since?: string };
+    return `pid ${h.pid} on ${h.host} since ${h.since}`;
+  } catch {
+    return "an unknown holder";
   }
 }

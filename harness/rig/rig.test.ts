@@ -21,7 +21,8 @@ test("one worker per rig: a second holder gets the other rig, a third waits and 
   const first = await acquireRig(lab.rigs, dir, 0, 1000);
   const second = await acquireRig(lab.rigs, dir, 0, 1000);
   expect([first.rig.name, second.rig.name].sort()).toEqual(["a", "b"]);
-  await expect(acquireRig(lab.rigs, dir, 1, 600)).rejects.toThrow(/\[infrastructure\].*no rig free within 600 ms \(a, b all locked by other workers\)/);
+  const host = (await import("node:os")).hostname().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  await expect(acquireRig(lab.rigs, dir, 1, 600)).rejects.toThrow(new RegExp(`\\[infrastructure\\].*no rig free within 600 ms \\(ZT_RIG_WAIT_MS\\): a held by pid ${process.pid} on ${host} since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; b held by pid ${process.pid}`));
   await first.release();
   expect((await acquireRig(lab.rigs, dir, 1, 1000)).rig.name).toBe(first.rig.name);
   await second.release();

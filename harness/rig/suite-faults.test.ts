@@ -65,3 +65,35 @@ test("ZT_FAULTS parsing names what is wrong", () => {
   expect(() => parseLabFaults("lambda-delay")).toThrow(/ZT_FAULTS: lambda-delay needs a positive delay in ms/);
   expect(() => parseLabFaults("melt-down")).toThrow(/unknown fault "melt-down"/);
 });
+
+test("`--list` under CI=true exits 0 and writes no report; the CI gate fails a run whose results show a skip", async ({}, info) => {
+  const { statSync, mkdirSync } = await import("node:fs");
+  const { runStatus } = await import("../testing/tools.ts");
+  const before = (() => {
+    try {
+      return statSync("reports/results.json").mtimeMs;
+    } catch {
+      return null;
+    }
+  })();
+  const list = runStatus("npx", ["playwright", "test", "--list", "--project=hil"], { env: { ...process.env, CI: "true" } });
+  expect(list.status).toBe(0);
+  expect(list.stdout).toMatch(/Total: \d+ tests? in \d+ files?/);
+  const after = (() => {
+    try {
+      return statSync("reports/results.json").mtimeMs;
+    } catch {
+      return null;
+    }
+  })();
+  expect(after).toBe(before);
+
+  const dir = info.outputPath("run");
+  mkdirSync(`${dir}/reports`, { recursive: true });
+  const spec = (status: string) => ({ title: "a spec", tests: [{ status, projectName: "hil" }] });
+  writeFileSync(`${dir}/reports/results.json`, JSON.stringify({ stats: { expected: 1, unexpected: 0, skipped: 1, flaky: 0 }, suites: [{ title: "x.spec.ts", specs: [spec("expected"), spec("skipped")] }] }));
+  const gate = runStatus(process.execPath, ["--import", "tsx", `${process.cwd()}/scripts/ci-gate.ts`, "0"], { cwd: dir });
+  expect(gate.status).toBe(1);
+  expect(gate.stdout).toContain("ci-gate: 1 passed, 1 failed, 1 skipped");
+  expect(gate.stdout).toContain("skipped: [hil] x.spec.ts › a spec");
+});

@@ -53,7 +53,7 @@ test("JITR as v2.2.5 does it: two attempts, the console's exact lines, the 19.5.
   // K14 L6: the Wi-Fi task holds the mutex through the 5 s LED flash: a kit-protocol request waits.
   const t0 = performance.now();
   await r.kit.app("getStatus");
-  expect(performance.now() - t0).toBeGreaterThan(3500);
+  expect(performance.now() - t0).toBeGreaterThan(2000); // a request is served in ~120 ms otherwise
   expect(((await r.control({ cmd: "status" })).attempts as { outcome: string }[]).map((a) => a.outcome)).toEqual(["mqtt-refused", "subscribed"]);
   expect(jitr.caId).toMatch(/^[0-9a-f]{64}$/);
 
