@@ -20,7 +20,8 @@ export function handshakeTimelineSvg(input: TimelineInput): string {
   const net = input.connection.messages.map((m) => ({ at: (input.captureStart + m.time) * 1000, label: `${m.from === "client" ? "→" : "←"} ${m.type}`, from: m.from }));
   if (!net.length) return "";
   const from = net[0]!.at - 100;
-  const to = net.at(-1)!.at + 100;
+  // Room on the right for the last labels.
+  const to = net.at(-1)!.at + Math.max(100, 0.25 * (net.at(-1)!.at - net[0]!.at));
   const chip = input.transactions
     .filter((t) => t.kind === "command")
     .map((t) => ({ at: input.busStart + t.start * 1000, dur: t.execMs ?? 0, label: t.opcode ?? "?", ok: t.status === "ok" || t.status === "verify miscompare" }))
