@@ -19,14 +19,15 @@ import { decodeI2c } from "../harness/bus/i2c-decode.ts";
 import { handshakeTimelineSvg } from "../harness/bus/timeline.ts";
 import { ATECC_OPERATIONS, HANDSHAKE_PHASES, KIT_METHODS } from "../harness/config/budget-schema.ts";
 import { expect, test } from "../harness/fixtures.ts";
-import { latencyChart, latencyTable, summarize, type Summary } from "../harness/latency/stats.ts";
+import { latencyChart, latencyCsv, latencyHtml, type latencyTable, summarize, type Summary } from "../harness/latency/stats.ts";
 import { connectedKit } from "../harness/rig/flows.ts";
 
 const N = Number(process.env.ZT_LATENCY_SAMPLES ?? 20);
 
 async function report(title: string, rows: { summary: Summary; budget: Parameters<typeof latencyTable>[0][number]["budget"] }[], note?: string) {
-  await test.info().attach(`${title} (table)`, { body: (note ? `${note}\n\n` : "") + latencyTable(rows), contentType: "text/markdown" });
-  await test.info().attach(`${title} (chart)`, { body: latencyChart(title, rows), contentType: "image/svg+xml" });
+  await test.info().attach(`${title} (table)`, { body: latencyHtml(note ? `${title} — ${note}` : title, rows), contentType: "text/html" });
+  await test.info().attach(`${title} (CSV)`, { body: latencyCsv(rows), contentType: "text/csv" });
+  await test.info().attach(`${title} (chart)`, { body: latencyChart(`${title} (ms)`, rows), contentType: "image/svg+xml" });
 }
 
 test("the kit's ATECC-bound JSON methods meet the rig's budgets", async ({ rig, budgets }) => {

@@ -153,7 +153,7 @@ export function formatBusReport(r: AteccBusReport): string {
     lines.push(`${t.start.toFixed(6).padStart(12)} s  ${what}  ${t.status}`);
   }
   lines.push("", "command      n      p50      p95      max   (ms, end of command write → first ACKed read)");
-  for (const s of Object.values(r.stats)) lines.push(`${s.name.padEnd(8)} ${String(s.n).padStart(5)} ${String(s.p50).padStart(8)} ${String(s.p95).padStart(8)} ${String(s.max).padStart(8)}`);
+  for (const s of Object.values(r.stats)) lines.push(`${s.name.padEnd(8)} ${String(s.n).padStart(5)} ${String(s.p50).padStart(8)} ${String(s.p95 ?? "–").padStart(8)} ${String(s.max).padStart(8)}`);
   for (const p of r.problems) lines.push(`problem: ${p}`);
   return lines.join("\n");
 }
