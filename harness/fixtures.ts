@@ -21,6 +21,7 @@ import { parseLabFaults, type LabFaults } from "./rig/lab-faults.ts";
 import { openRig, type OpenRig } from "./rig/rig.ts";
 import { acquireRig } from "./rig/rig-lock.ts";
 import type { BusCapture } from "./bus/bus-capture.ts";
+import { maskSecrets } from "./console/mask.ts";
 import type { CaptureSession } from "./capture/capture-session.ts";
 
 export interface WorkerFixtures {
@@ -124,7 +125,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const from = rig.console.mark();
       await use();
       await testInfo.attach(`console ${rig.rig.name}`, { body: rig.console.text(from), contentType: "text/plain" });
-      await testInfo.attach(`kit protocol ${rig.rig.name}`, { body: rig.kit.transcript.map((t) => `${new Date(t.time).toISOString()} ${t.dir} ${t.line}`).join("\n"), contentType: "text/plain" });
+      await testInfo.attach(`kit protocol ${rig.rig.name}`, { body: maskSecrets(rig.kit.transcript.map((t) => `${new Date(t.time).toISOString()} ${t.dir} ${t.line}`), [rig.rig.wifi.psk]).join("\n"), contentType: "text/plain" });
       rig.kit.transcript.length = 0;
     },
     { auto: true },

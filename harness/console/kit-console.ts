@@ -7,6 +7,7 @@
 import { connect, type Socket } from "node:net";
 import { ZtError } from "../errors.ts";
 import type { Rig } from "../config/lab-schema.ts";
+import { maskSecrets } from "./mask.ts";
 
 export class ConsoleError extends ZtError {}
 
@@ -24,6 +25,7 @@ function printable(raw: string): string {
 export class KitConsole {
   readonly lines: ConsoleLine[] = [];
   private partial = "";
+  private secrets: string[] = [];
   private waiters: (() => void)[] = [];
   private closedReason: string | null = null;
 
@@ -87,6 +89,22 @@ export class KitConsole {
     return KitConsole.serial({ ...(c.path ? { path: c.path } : {}), ...(c.usbSerial ? { usbSerial: c.usbSerial } : {}), baudRate: c.baudRate });
   }
 
+  /**
+   * Secrets (a Wi-Fi passphrase) that text() and error messages mask wherever the firmware prints them;
+   * lines, since() and expect() keep the raw text for the harness's own checks.
+   */
+  hideSecrets(secrets: (string | null | undefined)[]): void {
+    this.secrets = secrets.filter((s): s is string => typeof s === "string");
+  }
+
+  private masked(lines: ConsoleLine[]): ConsoleLine[] {
+    const texts = maskSecrets(
+      lines.map((l) => l.text),
+      this.secrets,
+    );
+    return texts.length === lines.length ? lines.map((l, i) => ({ time: l.time, text: texts[i]! })) : lines.map((l) => ({ time: l.time, text: maskSecrets([l.text], this.secrets)[0]! }));
+  }
+
   /** A position in the log; expect() and since() look at lines from there. */
   mark(): number {
     return this.lines.length;
@@ -105,7 +123,7 @@ export class KitConsole {
       if (hit) return hit;
       if (this.closedReason) throw new ConsoleError(this.description, `closed (${this.closedReason}) before a line matching ${pattern}`);
       if (Date.now() > deadline) {
-        const tail = this.lines.slice(-6).map((l) => `  | ${l.text}`).join("\n");
+        const tail = this.masked(this.lines.slice(-6)).map((l) => `  | ${l.text}`).join("\n");
         throw new ConsoleError(this.description, `no line matching ${pattern} within ${timeoutMs} ms; last lines:\n${tail}`);
       }
       await new Promise<void>((r) => {
@@ -115,9 +133,9 @@ export class KitConsole {
     }
   }
 
+  /** The log from `from`, one timestamped line each, secrets masked: what reports show. */
   text(from = 0): string {
-    return this.lines
-      .slice(from)
+    return this.masked(this.lines.slice(from))
       .map((l) => `${new Date(l.time).toISOString()} ${l.text}`)
       .join("\n");
   }

@@ -153,6 +153,7 @@ export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: 
     if (err instanceof InfrastructureError) throw err;
     throw new InfrastructureError(rig.name, `cannot open the rig: ${(err as Error).message}`);
   }
+  open.console.hideSecrets([rig.wifi.psk]);
   await step(`health check of rig ${rig.name}`, async () => {
     try {
       await open.power.on();

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { parseLabFaults } from "./lab-faults.ts";
 
-function nestedRun(spec: string, env: Record<string, string>, info: ReturnType<typeof test.info>, extra: string[] = []): Promise<{ code: number | null; output: string }> {
+function nestedRun(spec: string, env: Record<string, string>, info: ReturnType<typeof test.info>, extra: string[] = [], reporter = "line"): Promise<{ code: number | null; output: string }> {
   const name = `nested-${info.testId.slice(0, 8)}`.toLowerCase().replace(/[^a-z0-9-]/g, "");
   const lab = info.outputPath("lab.yaml");
   writeFileSync(
@@ -24,7 +24,7 @@ rigs:
 `,
   );
   return new Promise((resolve) => {
-    const child = spawn("npx", ["playwright", "test", "--project=hil", spec, "--reporter=line", `--output=${info.outputPath("results")}`, "--workers=1", ...extra], {
+    const child = spawn("npx", ["playwright", "test", "--project=hil", spec, `--reporter=${reporter}`, `--output=${info.outputPath("results")}`, "--workers=1", ...extra], {
       env: { ...process.env, ...env, ZT_LAB: lab },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -96,4 +96,26 @@ test("`--list` under CI=true exits 0 and writes no report; the CI gate fails a r
   expect(gate.status).toBe(1);
   expect(gate.stdout).toContain("ci-gate: 1 passed, 1 failed, 1 skipped");
   expect(gate.stdout).toContain("skipped: [hil] x.spec.ts › a spec");
+});
+
+test("no report of a run holds the Wi-Fi passphrase the firmware prints: attachments, results, console and transcript", async ({}, info) => {
+  test.setTimeout(120_000);
+  const { readdirSync, readFileSync, statSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const json = info.outputPath("results.json");
+  const r = await nestedRun("specs/provisioning.spec.ts", { PLAYWRIGHT_JSON_OUTPUT_NAME: json }, info, [], "json");
+  expect(r.code).toBe(0);
+  const psk = "zt-lab-psk"; // the nested lab's default passphrase, printed on every connect attempt
+  const forms = [psk, Buffer.from(psk).toString("hex"), Buffer.from(psk).toString("hex").toUpperCase()];
+  const files: string[] = [];
+  const walk = (d: string) => readdirSync(d).forEach((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : files.push(join(d, n))));
+  walk(info.outputPath("results"));
+  const texts = files.map((f) => [f, readFileSync(f).toString("latin1")] as const);
+  // The JSON reporter carries attachment bodies in base64.
+  const report = readFileSync(json, "utf8");
+  const bodies = [...report.matchAll(/"body":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, "base64").toString("latin1"));
+  expect(bodies.some((b) => b.includes("Password: ****"))).toBe(true); // the console was attached, masked
+  for (const [where, text] of [...texts, ["results.json", report] as const, ...bodies.map((b, i) => [`results.json body ${i}`, b] as const)]) {
+    for (const f of forms) expect(text.includes(f), `${where} holds the passphrase as "${f}"`).toBe(false);
+  }
 });

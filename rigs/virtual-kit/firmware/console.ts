@@ -7,33 +7,9 @@
  */
 export const UART_BYTES_PER_MS = 115200 / 10 / 1000;
 
-export const PREFIX = { success: "SUCCESS:  ", error: "ERROR:    ", warning: "WARNING:  " } as const;
+import { hexDump } from "../../../harness/console/hex-dump.ts";
 
-/**
- * hex_dump.c:print_hex_dump(buffer, length, true, true, 16): address, 16 bytes in two groups of 8, then
- * the printable characters. The ASCII buffer starts as 16 spaces and is zeroed after each line, so a
- * short first line is padded with spaces and a short later line is not (the NUL ends the string).
- */
-export function hexDump(data: Uint8Array): string {
-  if (data.length === 0) return "";
-  let out = "";
-  const ascii: number[] = new Array<number>(16).fill(0x20);
-  for (let pos = 0; pos < data.length; pos += 16) {
-    out += `${pos.toString(16).toUpperCase().padStart(8, "0")}  `;
-    for (let i = 0; i < 16; i++) {
-      if (i > 0 && i % 8 === 0) out += " ";
-      if (pos + i < data.length) {
-        const b = data[pos + i]!;
-        out += `${b.toString(16).toUpperCase().padStart(2, "0")} `;
-        ascii[i] = b >= 0x20 && b <= 0x7e ? b : 0x2e;
-      } else out += "   ";
-    }
-    const nul = ascii.indexOf(0);
-    out += ` ${String.fromCharCode(...ascii.slice(0, nul < 0 ? 16 : nul))}\r\n`;
-    ascii.fill(0);
-  }
-  return out;
-}
+export const PREFIX = { success: "SUCCESS:  ", error: "ERROR:    ", warning: "WARNING:  " } as const;
 
 export class FirmwareConsole {
   /** `bytesPerMs`: the UART's speed (Infinity: no UART time, for fuzzing the firmware's parsers). */
