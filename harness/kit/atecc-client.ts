@@ -1,8 +1,8 @@
 /**
  * ATECC508A operations as cryptoauthlib's atcab_* calls do them (wake, one command, idle), over any
- * port that carries raw command packets: the virtual kit's firmware talks to its chip model directly,
- * the host talks to a real or virtual kit through the kit protocol's `d:w` and `d:t`.
- * A non-zero status is an AteccStatusError naming the command and the status.
+ * port that carries raw command packets: the virtual kit's firmware (through its cryptoauthlib calls)
+ * and the chip model's own tests. (A v2.2.5 kit offers a host no such port: its `d:t` never reaches
+ * the chip.) A non-zero status is an AteccStatusError naming the command and the status.
  * One client serializes its operations (as the firmware's mutex does): a wake…idle sequence is never
  * interleaved with another operation of the same client.
  */
@@ -29,33 +29,14 @@ const STATUS_NAMES: Record<number, string> = { 0x01: "verify miscompare", 0x03: 
 
 export const WAKE_OK = "04113343";
 
-/** The chip did not answer (asleep or idle again because another user of the bus sent it there). */
-export class AteccCommFailure extends ZtError {}
-
-const COMM_RETRIES = 4;
-
 export class AteccClient {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly port: AteccPort) {}
 
-  /**
-   * Run `fn` with this client's exclusive use of the chip. A sequence the chip stopped answering in
-   * (another bus user idled it between our wake and our command) is run again from the wake, as
-   * cryptoauthlib retries a failed wake.
-   */
+  /** Run `fn` with this client's exclusive use of the chip (cryptoauthlib is not reentrant). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const attempt = async (): Promise<T> => {
-      for (let i = 0; ; i++) {
-        try {
-          return await fn();
-        } catch (err) {
-          if (!(err instanceof AteccCommFailure) || i >= COMM_RETRIES) throw err;
-          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
-        }
-      }
-    };
-    const run = this.queue.then(attempt, attempt);
+    const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
   }
