@@ -21,13 +21,14 @@ export function toReports(line: string | Buffer, pad: 0x04 | 0x00): Buffer[] {
  * Collects report payloads into lines, as Microchip's host code reads the kit: padding (0x00, 0x04) and
  * non-printables before a line starts are dropped, and a report's bytes after the `\n` that ends a line
  * are discarded (firmware v2.2.5 answers NOT_SUPPORTED with `04()\n` followed by the rest of the
- * request's bytes). A line longer than `limit` comes back as null.
+ * request's bytes). A line longer than `limit` (a bound on what a misbehaving device can make the host
+ * hold) comes back as null.
  */
 export class LineAssembler {
   private buf: number[] = [];
   private overflowed = false;
 
-  constructor(private readonly limit = 6000) {}
+  constructor(private readonly limit: number) {}
 
   /** Feed one report (or any bytes); returns the complete lines (without the newline). */
   push(bytes: Uint8Array): (string | null)[] {

@@ -4,6 +4,7 @@
  * verify calls (dsaEncoding), but a compressed certificate must be turned back into the exact DER bytes
  * of a certificate, so the conversion lives here.
  */
+import { createHash } from "node:crypto";
 import { CertificateError } from "../errors.ts";
 import { children, encodeTlv, readTlv, TAG } from "./der.ts";
 
@@ -37,4 +38,14 @@ export function derToRaw(der: Uint8Array, size = 32): Buffer {
     v.copy(out, k * size + (size - v.length));
   });
   return out;
+}
+
+/**
+ * What a certificate's signature covers and the signature itself: SHA-256 of the TBSCertificate and the
+ * raw R‖S, as a chip's Verify takes them. null when the certificate has no TBS or signature element.
+ */
+export function certificateSignedParts(der: Buffer, what: string): { digest: Buffer; signature: Buffer } | null {
+  const [tbs, , sig] = children(der, readTlv(der, 0, what), what);
+  if (!tbs || !sig) return null;
+  return { digest: createHash("sha256").update(der.subarray(tbs.start, tbs.end)).digest(), signature: derToRaw(der.subarray(sig.valueStart + 1, sig.end)) };
 }

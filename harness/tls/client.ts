@@ -11,9 +11,8 @@
  */
 import { createHash, X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
-import { derToRaw, rawToDer } from "../pki/ecdsa-signature.ts";
+import { certificateSignedParts, derToRaw, rawToDer } from "../pki/ecdsa-signature.ts";
 import { rawPublicKey } from "../pki/keys.ts";
-import { children, readTlv } from "../pki/der.ts";
 import { HandshakeType, NamedGroup, SignatureScheme, TLS12, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 } from "./constants.ts";
 import { RecordConnection, TlsAlertError, TlsDuplex } from "./connection.ts";
 import {
@@ -60,12 +59,11 @@ function xyOf(der: Buffer): Buffer {
   }
 }
 
-/** SHA-256 of the TBSCertificate and the raw signature of a certificate. */
+/** SHA-256 of the TBSCertificate and the raw signature of a server certificate. */
 function signedParts(der: Buffer): { digest: Buffer; signature: Buffer } {
-  const cert = readTlv(der, 0, "server certificate");
-  const [tbs, , sig] = children(der, cert, "server certificate");
-  if (!tbs || !sig) throw new TlsAlertError(AD.bad_certificate, "server certificate is malformed");
-  return { digest: createHash("sha256").update(der.subarray(tbs.start, tbs.end)).digest(), signature: derToRaw(der.subarray(sig.valueStart + 1, sig.end)) };
+  const parts = certificateSignedParts(der, "server certificate");
+  if (!parts) throw new TlsAlertError(AD.bad_certificate, "server certificate is malformed");
+  return parts;
 }
 
 export class TlsClientConnection extends TlsDuplex {

@@ -258,9 +258,9 @@ export class Application {
     try {
       await saveCertificates(
         cal,
-        hexToBinary(getString(params, "signerCaPublicKey") ?? "", 3000),
-        hexToBinary(getString(params, "signerCert") ?? "", 3000),
-        hexToBinary(getString(params, "deviceCert") ?? "", 3000),
+        hexToBinary(getString(params, "signerCaPublicKey") ?? ""),
+        hexToBinary(getString(params, "signerCert") ?? ""),
+        hexToBinary(getString(params, "deviceCert") ?? ""),
       );
     } catch (err) {
       const message = err instanceof SaveStepError ? err.message : "The AWS IoT Demo failed to save the Signer CA public key.";

@@ -10,12 +10,10 @@
  * - before every connect (aws_wifi_task.c:ecc_transfer_certificates) the chain is rebuilt from the
  *   slots and sent to the WINC; the thing name is the rebuilt device certificate's subject key id.
  */
-import { createHash } from "node:crypto";
 import { DEVICE_DEFINITION, SIGNER_DEFINITION, type CertDefinition } from "../../../harness/pki/atcacert/cert-def.ts";
 import { decodeSignerRecord, encodeSignerRecord } from "../../../harness/pki/atcacert/compressed.ts";
 import { compressCertificate, rebuildCertificate } from "../../../harness/pki/atcacert/rebuild.ts";
-import { children, readTlv } from "../../../harness/pki/der.ts";
-import { derToRaw } from "../../../harness/pki/ecdsa-signature.ts";
+import { certificateSignedParts } from "../../../harness/pki/ecdsa-signature.ts";
 import { keyIdentifier } from "../../../harness/pki/keys.ts";
 import type { Cryptoauthlib } from "./cryptoauthlib.ts";
 
@@ -28,11 +26,8 @@ const msg = (what: string) => `The AWS IoT Demo failed to ${what}`;
 
 async function verifiesOnChip(cal: Cryptoauthlib, der: Buffer, issuerXY: Buffer): Promise<boolean> {
   try {
-    const cert = readTlv(der, 0, "certificate");
-    const [tbs, , sig] = children(der, cert, "certificate");
-    if (!tbs || !sig) return false;
-    const digest = createHash("sha256").update(der.subarray(tbs.start, tbs.end)).digest();
-    return await cal.verifyExtern(digest, derToRaw(der.subarray(sig.valueStart + 1, sig.end)), issuerXY);
+    const parts = certificateSignedParts(der, "certificate");
+    return parts !== null && (await cal.verifyExtern(parts.digest, parts.signature, issuerXY));
   } catch {
     return false;
   }

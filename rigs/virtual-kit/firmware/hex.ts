@@ -27,10 +27,9 @@ export function hexToBinaryInPlace(buf: Buffer, length: number): number {
   return out;
 }
 
-/** The same conversion of a host string into a zeroed buffer of `size` bytes (the firmware's stack buffers). */
-export function hexToBinary(text: string, size: number): Buffer {
-  const buf = Buffer.alloc(Math.max(size, text.length + 1));
+/** The same conversion of a host string (copied into a zeroed buffer, as the firmware's stack buffers are). */
+export function hexToBinary(text: string): Buffer {
+  const buf = Buffer.alloc(text.length + 1);
   buf.write(text, 0, "latin1");
-  const n = hexToBinaryInPlace(buf, text.length);
-  return Buffer.from(buf.subarray(0, Math.max(n, 0)));
+  return Buffer.from(buf.subarray(0, hexToBinaryInPlace(buf, text.length)));
 }
