@@ -1,13 +1,18 @@
 /**
  * The HIL suite's Playwright fixtures. Worker-scoped: the lab, the cloud, the PKI, JITR set-up and a
  * rig (locked for this worker alone, health-checked; an unusable rig fails as an infrastructure error).
- * Test-scoped: a capture of the kit's traffic and the console log, both attached to the report, plus
- * the latency budgets of the rig's class. Matchers read like the spec: toNegotiate,
- * toAuthenticateClient, toOfferOnly, toCompleteHandshake, toMeetBudget.
+ * Test-scoped and automatic for every spec: a capture of the kit's traffic and the console log, both
+ * attached to the report; the rig's facts (rig, kit serial, firmware, WINC firmware, lab file, faults,
+ * budget scale) as annotations and Allure labels; and on a failure, the diagnosis (the verdict of the
+ * kit's last connection, what the cloud refused), the capture's analysis and the cloud's events, which
+ * also lead the error of any failing wait (harness/steps.ts). Plus the latency budgets of the rig's
+ * class. Matchers read like the spec: toNegotiate, toAuthenticateClient, toOfferOnly,
+ * toCompleteHandshake, toMeetBudget.
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { mergeExpects, test as base } from "@playwright/test";
+import { mergeExpects, test as base, type TestInfo } from "@playwright/test";
+import * as allure from "allure-js-commons";
 import lockfile from "proper-lockfile";
 import { expect as tlsExpect } from "./analysis/matchers.ts";
 import type { Budget, BudgetClass } from "./config/budget-schema.ts";
@@ -23,6 +28,10 @@ import { acquireRig } from "./rig/rig-lock.ts";
 import type { BusCapture } from "./bus/bus-capture.ts";
 import { maskSecrets } from "./console/mask.ts";
 import type { CaptureSession } from "./capture/capture-session.ts";
+import { analyzeFile, type CaptureReport } from "./analysis/analyze-capture.ts";
+import { captureDiagnosis, cloudDiagnosis } from "./analysis/diagnose.ts";
+import { parseKeyLog } from "./tls/keylog.ts";
+import { diagnoseWith } from "./steps.ts";
 
 export interface WorkerFixtures {
   lab: Lab;
@@ -39,12 +48,22 @@ export interface TestFixtures {
   bus: BusCapture | null;
   budgets: BudgetClass;
   consoleLog: void;
+  facts: void;
 }
 
 const root = process.cwd();
 /** How long a worker waits for a rig another process holds before failing as [infrastructure]. */
 const RIG_WAIT_MS = Number(process.env.ZT_RIG_WAIT_MS ?? 600_000);
 const stateRoot = resolve(root, ".zt-hil");
+
+const failed = (info: TestInfo) => info.status !== info.expectedStatus;
+
+/** The analysis of a capture so far (both capture bindings write as packets arrive). */
+async function analyzeSoFar(file: string, cloud: CloudBackend): Promise<CaptureReport | null> {
+  if (!existsSync(file) || statSync(file).size <= 24) return null;
+  const keys = await cloud.keyLog();
+  return analyzeFile(file, keys?.length ? parseKeyLog(keys) : undefined);
+}
 
 function scaledBudgets(b: BudgetClass, scale: number): BudgetClass {
   const map = <K extends string>(r: Partial<Record<K, Budget>>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, scaleBudget(v as Budget, scale)])) as Partial<Record<K, Budget>>;
@@ -99,19 +118,41 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     if (!(scale > 0)) throw new Error(`ZT_BUDGET_SCALE must be a positive number, got "${process.env.ZT_BUDGET_SCALE}"`);
     await use(scaledBudgets(budgetsFor(loadBudgets(resolve(root, "rigs/budgets.yaml")), rig.rig.class), scale));
   },
-  capture: async ({ rig, cloud }, use, testInfo) => {
-    const session = rig.capture(testInfo.outputPath("kit.pcap"));
-    await session.start();
-    await use(session);
-    await session.stop();
-    if (existsSync(session.file) && statSync(session.file).size > 24) await testInfo.attach("kit capture (pcap)", { path: session.file, contentType: "application/vnd.tcpdump.pcap" });
-    const keys = await cloud.keyLog();
-    if (keys?.length) {
-      const f = testInfo.outputPath("keylog.txt");
-      writeFileSync(f, keys.join("\n") + "\n");
-      await testInfo.attach("TLS key log (NSS, emulator sessions)", { path: f, contentType: "text/plain" });
-    }
-  },
+  capture: [
+    async ({ rig, cloud }, use, testInfo) => {
+      const session = rig.capture(testInfo.outputPath("kit.pcap"));
+      const eventsFrom = (await cloud.events())?.length ?? 0;
+      await session.start();
+      const diagnose = async () => {
+        const report = await analyzeSoFar(session.file, cloud);
+        const events = await cloud.events(eventsFrom);
+        const parts = [report ? `on the wire: ${captureDiagnosis(report)}` : "on the wire: nothing captured", events && cloudDiagnosis(events)].filter(Boolean);
+        return parts.join("; ");
+      };
+      const clear = diagnoseWith(diagnose);
+      try {
+        await use(session);
+      } finally {
+        clear();
+        await session.stop();
+      }
+      if (existsSync(session.file) && statSync(session.file).size > 24) await testInfo.attach("kit capture (pcap)", { path: session.file, contentType: "application/vnd.tcpdump.pcap" });
+      const keys = await cloud.keyLog();
+      if (keys?.length) {
+        const f = testInfo.outputPath("keylog.txt");
+        writeFileSync(f, keys.join("\n") + "\n");
+        await testInfo.attach("TLS key log (NSS, emulator sessions)", { path: f, contentType: "text/plain" });
+      }
+      if (!failed(testInfo)) return;
+      // A failure carries its evidence: what went wrong on the wire and in the cloud, not only a timeout.
+      await testInfo.attach("diagnosis", { body: await diagnose(), contentType: "text/plain" });
+      const report = await analyzeSoFar(session.file, cloud).catch((err: Error) => ({ error: err.message }));
+      if (report) await testInfo.attach("capture analysis (JSON)", { body: JSON.stringify(report, null, 2), contentType: "application/json" });
+      const events = await cloud.events(eventsFrom);
+      if (events) await testInfo.attach("cloud events (JSON)", { body: JSON.stringify(events, null, 2), contentType: "application/json" });
+    },
+    { auto: true },
+  ],
   bus: async ({ rig }, use, testInfo) => {
     const session = rig.bus(testInfo.outputPath("atecc-bus.vcd"));
     await session?.start();
@@ -127,6 +168,18 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       await testInfo.attach(`console ${rig.rig.name}`, { body: rig.console.text(from), contentType: "text/plain" });
       await testInfo.attach(`kit protocol ${rig.rig.name}`, { body: maskSecrets(rig.kit.transcript.map((t) => `${new Date(t.time).toISOString()} ${t.dir} ${t.line}`), [rig.rig.wifi.psk]).join("\n"), contentType: "text/plain" });
       rig.kit.transcript.length = 0;
+    },
+    { auto: true },
+  ],
+  facts: [
+    async ({ rig, labFaults }, use, testInfo) => {
+      await use();
+      // After the test: the kit has told its firmware, WINC version and serial by now.
+      const facts = { ...rig.facts(), lab: labFile(root).replace(`${root}/`, ""), faults: labFaults.names.join(",") || "none", "budget scale": process.env.ZT_BUDGET_SCALE ?? "1" };
+      for (const [type, description] of Object.entries(facts)) {
+        testInfo.annotations.push({ type, description });
+        await allure.label(type.replace(/ /g, "_"), description);
+      }
     },
     { auto: true },
   ],

@@ -9,6 +9,11 @@ import type { FullResult, Reporter, Suite } from "@playwright/test/reporter";
 
 export default class CiGuardReporter implements Reporter {
   private suite: Suite | undefined;
+  private readonly reports: string;
+
+  constructor(opts: { reportsDir?: string } = {}) {
+    this.reports = opts.reportsDir ?? "reports";
+  }
 
   onBegin(_config: unknown, suite: Suite): void {
     this.suite = suite;
@@ -33,7 +38,8 @@ export default class CiGuardReporter implements Reporter {
     }
     const infrastructure = tests.filter((t) => t.outcome() === "unexpected" && t.results.some((r) => r.errors.some((e) => e.message?.includes("[infrastructure]")))).length;
     if (infrastructure) console.log(`${infrastructure} failure(s) are infrastructure errors (an unusable rig or lab), not verdicts on the kit`);
-    console.log("reports: reports/html/index.html, reports/results.json, reports/junit.xml, reports/allure-results (npm run report builds reports/allure-report)");
+    const r = this.reports;
+    console.log(`reports: ${r}/html/index.html (npx playwright show-report ${r}/html), ${r}/results.json, ${r}/junit.xml, ${r}/allure-results (npm run report builds ${r}/allure-report)`);
     const failedTotal = failed + (ci ? skipped.length : 0);
     console.log(`zt-hil: ${passed} passed, ${failedTotal} failed, ${skipped.length} skipped`);
     if (ci && skipped.length && result.status === "passed") return { status: "failed" };

@@ -19,6 +19,7 @@ import { decodeI2c } from "../harness/bus/i2c-decode.ts";
 import { handshakeTimelineSvg } from "../harness/bus/timeline.ts";
 import { ATECC_OPERATIONS, HANDSHAKE_PHASES, KIT_METHODS } from "../harness/config/budget-schema.ts";
 import { expect, test } from "../harness/fixtures.ts";
+import { waitStep } from "../harness/steps.ts";
 import { latencyChart, latencyCsv, latencyHtml, type latencyTable, summarize, type Summary } from "../harness/latency/stats.ts";
 import { connectedKit } from "../harness/rig/flows.ts";
 
@@ -32,13 +33,13 @@ async function report(title: string, rows: { summary: Summary; budget: Parameter
 
 test("the kit's ATECC-bound JSON methods meet the rig's budgets", async ({ rig, budgets }) => {
   // A quiet kit: unprovisioned (no Wi-Fi task work between our requests; the slot-8 poll goes on, as on a real kit).
-  await rig.kit.app("resetKit");
+  await test.step("kit resetKit: the kit forgets its provisioning", () => rig.kit.app("resetKit"));
   const from = rig.console.mark();
   await rig.power.cycle();
-  await rig.console.expect(/has not been provisioned/, { from, timeoutMs: 15_000 });
+  await waitStep("console: the kit boots unprovisioned", () => rig.console.expect(/has not been provisioned/, { from, timeoutMs: 15_000 }));
   const rows = [];
   for (const method of KIT_METHODS) {
-    const values = await test.step(`${N} × ${method}`, async () => {
+    const values = await test.step(`kit ${method} × ${N}`, async () => {
       const out: number[] = [];
       for (let i = 0; i < N; i++) {
         const t0 = performance.now();

@@ -9,6 +9,7 @@ import { analyzeFile } from "../harness/analysis/analyze-capture.ts";
 import { expect, test } from "../harness/fixtures.ts";
 import { summarize } from "../harness/latency/stats.ts";
 import { provision, waitSubscribed } from "../harness/rig/flows.ts";
+import { waitStep } from "../harness/steps.ts";
 import { parseKeyLog } from "../harness/tls/keylog.ts";
 
 const ACTIVATION_TIMEOUT_MS = Number(process.env.ZT_JITR_TIMEOUT_MS ?? 20_000);
@@ -17,21 +18,20 @@ test("JITR: the first attempt registers and is dropped, the Lambda activates, th
   const eventsFrom = (await cloud.events())?.length ?? 0;
   const p = await provision(rig, pki, { newKey: true });
 
-  const status = await test.step("the certificate is activated by the JITR Lambda", async () => {
+  await waitStep("the certificate is activated by the JITR Lambda", async () => {
     const deadline = Date.now() + ACTIVATION_TIMEOUT_MS;
-    let s = "(not registered)";
-    while (Date.now() < deadline) {
+    let status = "not registered";
+    for (;;) {
       try {
-        s = (await cloud.iot.send(new DescribeCertificateCommand({ certificateId: p.certId }))).certificateDescription?.status ?? s;
+        status = (await cloud.iot.send(new DescribeCertificateCommand({ certificateId: p.certId }))).certificateDescription?.status ?? status;
       } catch (err) {
         if ((err as { name?: string }).name !== "ResourceNotFoundException") throw err;
       }
-      if (s === "ACTIVE") break;
+      if (status === "ACTIVE") return;
+      if (Date.now() >= deadline) throw new Error(`the JITR Lambda did not activate the kit's certificate within ${ACTIVATION_TIMEOUT_MS} ms: it is ${status} (certificate ${p.certId})`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    return s;
   });
-  if (status !== "ACTIVE") throw new Error(`certificate ${p.certId} stayed ${status} for ${ACTIVATION_TIMEOUT_MS} ms: the JITR Lambda did not activate it`);
 
   const subscribedAt = await waitSubscribed(rig, p.thing, p.consoleFrom);
   const lines = rig.console.since(p.consoleFrom).filter((l) => l.time <= subscribedAt);

@@ -7,6 +7,7 @@ import { ListCertificatesCommand } from "@aws-sdk/client-iot";
 import { expect, test } from "../harness/fixtures.ts";
 import { readIdentity } from "../harness/kit/provisioning.ts";
 import { connectedKit, waitSubscribed } from "../harness/rig/flows.ts";
+import { step } from "../harness/steps.ts";
 
 const CYCLES = Number(process.env.ZT_POWER_CYCLES ?? 3);
 
@@ -22,7 +23,7 @@ test(`the kit survives ${CYCLES} power cycles with its identity and reconnects w
       await waitSubscribed(rig, p.thing, from);
       const boot = rig.console.since(from).map((l) => l.text).filter((l) => /provisioned|^Attempting/.test(l));
       expect(boot.slice(0, 3)).toEqual(["WARNING:  The ATECCx08A device has not been provisioned. Waiting ...", "SUCCESS:  The ATECCx08A device has been successfully provisioned.", "Attempting to connect to AWS IoT ..."]);
-      const id = await readIdentity(rig.kit);
+      const id = await step("kit init: the same serial number and slot-0 key", () => readIdentity(rig.kit));
       expect(id.publicKey.equals(p.publicKey)).toBe(true);
       expect(id.serialNumber).toBe(p.serialNumber);
       expect(rig.console.since(from).filter((l) => l.text.startsWith("ERROR:"))).toEqual([]);

@@ -5,6 +5,7 @@
  */
 import { GetThingShadowCommand, UpdateThingShadowCommand } from "@aws-sdk/client-iot-data-plane";
 import { expect, test } from "../harness/fixtures.ts";
+import { waitStep } from "../harness/steps.ts";
 import { connectedKit } from "../harness/rig/flows.ts";
 
 test("desired LED → delta → the kit's LED; a button press toggles its reported state", async ({ rig, cloud, pki }) => {
@@ -18,9 +19,9 @@ test("desired LED → delta → the kit's LED; a button press toggles its report
         throw err;
       },
     );
-  await test.step("the kit reports its state after subscribing (and its 5 s LED flash)", () => expect.poll(reported, { timeout: 15_000 }).toMatchObject({ led1: "off", led2: "off", led3: "off", button1: "up", button2: "up", button3: "up" }));
+  await waitStep("the kit reports its state after subscribing (and its 5 s LED flash)", () => expect.poll(reported, { timeout: 15_000 }).toMatchObject({ led1: "off", led2: "off", led3: "off", button1: "up", button2: "up", button3: "up" }));
   for (const [led, value] of [["led1", "on"], ["led3", "on"], ["led1", "off"]] as const) {
-    await test.step(`desired ${led} = ${value}`, async () => {
+    await waitStep(`desired ${led} = ${value}`, async () => {
       await cloud.data.send(new UpdateThingShadowCommand({ thingName: thing, payload: Buffer.from(JSON.stringify({ state: { desired: { [led]: value } } })) }));
       await expect.poll(reported, { timeout: 15_000 }).toMatchObject({ [led]: value });
       if (rig.control) await expect.poll(async () => ((await rig.control!({ cmd: "leds" })).leds as Record<string, string>)[led]).toBe(value);

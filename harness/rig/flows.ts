@@ -5,7 +5,7 @@
 import { provisionKit, type Provisioned } from "../kit/provisioning.ts";
 import { certificateId, thingName } from "../pki/identity.ts";
 import type { Pki } from "../pki/pki-dir.ts";
-import { step } from "../steps.ts";
+import { step, waitStep } from "../steps.ts";
 import type { OpenRig } from "./rig.ts";
 
 export interface ProvisionedKit extends Provisioned {
@@ -20,16 +20,17 @@ export const SUBSCRIBED = (thing: string) => new RegExp(`^SUCCESS:  \\$aws/thing
 export async function provision(rig: OpenRig, pki: Pki, opts: { newKey: boolean }): Promise<ProvisionedKit> {
   const bootFrom = rig.console.mark();
   await rig.power.cycle();
-  await step("console: the firmware is up", () => rig.console.expect(/^VERSION:  AWS IoT Zero Touch Demo v2\.2\.5$/, { from: bootFrom, timeoutMs: 15_000 }));
+  await waitStep("console: the firmware is up", () => rig.console.expect(/^VERSION:  AWS IoT Zero Touch Demo v2\.2\.5$/, { from: bootFrom, timeoutMs: 15_000 }));
   if (opts.newKey) await step("kit genKey: a new slot-0 key (a device the cloud has never seen)", () => rig.kit.app("genKey"));
   const provisionFrom = rig.console.mark();
   const p = await provisionKit(rig.kit, pki, { hostName: rig.cloudHostName, ssid: rig.rig.wifi.ssid, psk: rig.rig.wifi.psk });
-  const done = await step("console: provisioning confirmed", () => rig.console.expect(/^SUCCESS:  The ATECCx08A device has been successfully provisioned\.$/, { from: provisionFrom, timeoutMs: 15_000 }));
+  rig.learn("kit serial", p.serialNumber);
+  const done = await waitStep("console: provisioning confirmed", () => rig.console.expect(/^SUCCESS:  The ATECCx08A device has been successfully provisioned\.$/, { from: provisionFrom, timeoutMs: 15_000 }));
   return { ...p, thing: thingName(p.publicKey), certId: certificateId(Buffer.from(p.deviceCert.rawData)), consoleFrom: rig.console.lines.indexOf(done) };
 }
 
 export async function waitSubscribed(rig: OpenRig, thing: string, from: number, timeoutMs = 60_000): Promise<number> {
-  const line = await step(`console: subscribed to $aws/things/${thing}/shadow/update/delta`, () => rig.console.expect(SUBSCRIBED(thing), { from, timeoutMs }));
+  const line = await waitStep(`console: subscribed to $aws/things/${thing}/shadow/update/delta`, () => rig.console.expect(SUBSCRIBED(thing), { from, timeoutMs }));
   return line.time;
 }
 

@@ -13,6 +13,7 @@ import type { CaptureSession } from "../capture/capture-session.ts";
 import { ToolCapture } from "../capture/live.ts";
 import { Recorder } from "../capture/recorder.ts";
 import { KitClient } from "../kit/kit-client.ts";
+import { getStatus } from "../kit/kit-status.ts";
 import { powerDriver } from "../power/drivers.ts";
 import type { PowerDriver } from "../power/power-driver.ts";
 import { step } from "../steps.ts";
@@ -40,7 +41,36 @@ export interface OpenRig {
   bus(file: string): BusCapture | null;
   /** The virtual kit's control port (buttons, LEDs, faults); null on real rigs. */
   control: ((req: Record<string, unknown>) => Promise<Record<string, unknown>>) | null;
+  /**
+   * What the reports say about this rig, as the kit told it: rig name and class from the lab file,
+   * firmware and WINC versions from the console's boot lines, the kit serial once `init` answered it.
+   */
+  facts(): Record<string, string>;
+  /** Remember a fact learnt from the kit (e.g. "kit serial" after init). */
+  learn(name: string, value: string): void;
   close(): Promise<void>;
+}
+
+type RigDrivers = Omit<OpenRig, "facts" | "learn">;
+
+/** Facts from the lab file and the latest boot's console lines (every v2.2.5 boot prints both versions). */
+function rigFacts(rig: Rig, console: KitConsole, learnt: Map<string, string>): () => Record<string, string> {
+  return () => {
+    const lastOf = (re: RegExp) => {
+      for (let i = console.lines.length - 1; i >= 0; i--) {
+        const m = re.exec(console.lines[i]!.text);
+        if (m) return m[1]!;
+      }
+      return undefined;
+    };
+    const facts: Record<string, string> = { rig: rig.name, "rig class": rig.class, "kit link": rig.kit.transport.kind === "virtual" ? "virtual kit (twin)" : `${rig.kit.transport.kind}` };
+    const firmware = lastOf(/^VERSION:\s+(.+)$/);
+    const winc = lastOf(/^\s*WINC1500: Firmware Version: (.+)$/);
+    if (firmware) facts.firmware = firmware;
+    if (winc) facts["WINC firmware"] = winc;
+    for (const [k, v] of learnt) facts[k] = v;
+    return facts;
+  };
 }
 
 /** The twin's own I2C trace as a BusCapture: its ATECC model records while the capture runs. */
@@ -66,7 +96,7 @@ function twinBusCapture(twin: VirtualKit, file: string): BusCapture {
   return cap;
 }
 
-async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slowFactor: number): Promise<OpenRig> {
+async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slowFactor: number): Promise<RigDrivers> {
   const t = rig.kit.transport;
   if (t.kind !== "virtual") throw new Error("unreachable");
   if (!cloud.serverTrustPem) throw new InfrastructureError(rig.name, `a virtual kit needs a cloud whose server CA it can trust (${cloud.description} gives none)`);
@@ -112,7 +142,7 @@ async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slo
   };
 }
 
-async function openReal(rig: Rig, cloud: CloudBackend): Promise<OpenRig> {
+async function openReal(rig: Rig, cloud: CloudBackend): Promise<RigDrivers> {
   const t = rig.kit.transport;
   if (t.kind !== "hid") throw new Error("unreachable");
   if (cloud.mqtt.port !== 8883) throw new InfrastructureError(rig.name, `firmware v2.2.5 connects to port 8883 only; ${cloud.description} listens on ${cloud.mqtt.port}`);
@@ -146,13 +176,15 @@ async function openReal(rig: Rig, cloud: CloudBackend): Promise<OpenRig> {
 
 /** Open a rig's drivers and check its health: an unhealthy rig is an InfrastructureError. */
 export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: string; ateccSlowFactor: number }): Promise<OpenRig> {
-  let open: OpenRig;
+  let drivers: RigDrivers;
   try {
-    open = rig.kit.transport.kind === "virtual" ? await openVirtual(rig, cloud, opts.stateRoot, opts.ateccSlowFactor) : await openReal(rig, cloud);
+    drivers = rig.kit.transport.kind === "virtual" ? await openVirtual(rig, cloud, opts.stateRoot, opts.ateccSlowFactor) : await openReal(rig, cloud);
   } catch (err) {
     if (err instanceof InfrastructureError) throw err;
     throw new InfrastructureError(rig.name, `cannot open the rig: ${(err as Error).message}`);
   }
+  const learnt = new Map<string, string>();
+  const open: OpenRig = { ...drivers, facts: rigFacts(rig, drivers.console, learnt), learn: (k, v) => void learnt.set(k, v) };
   open.console.hideSecrets([rig.wifi.psk]);
   await step(`health check of rig ${rig.name}`, async () => {
     try {
@@ -175,6 +207,5 @@ export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: 
 export async function checkKit(kit: KitClient): Promise<void> {
   const v = await kit.exchange("b:v()", 15_000);
   if (v !== "b:v()" && !/^00\(/.test(v)) throw new Error(`b:v() answered "${v.slice(0, 60)}", neither v2.2.5's echo nor 00(…)`);
-  const status = await kit.app<{ state_id?: unknown }>("getStatus", {}, 15_000);
-  if (typeof status.state_id !== "number") throw new Error(`getStatus answered ${JSON.stringify(status).slice(0, 80)}`);
+  await getStatus(kit, 15_000);
 }

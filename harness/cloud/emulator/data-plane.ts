@@ -41,6 +41,7 @@ export interface EmulatorEvent {
     | "lambda-invoked"
     | "lambda-succeeded"
     | "lambda-failed"
+    | "lambda-skipped"
     | "connected"
     | "disconnected"
     | "subscribed"
@@ -339,8 +340,12 @@ export class DataPlane extends EventEmitter {
   }
 
   private runRules(topic: string, payload: Buffer): void {
-    if (this.faults.lambda === "off") return;
     for (const inv of lambdaInvocations(Object.values(this.iot.store.state.rules), topic, payload)) {
+      // AWS records nothing for a rule whose Lambda does not run; the emulator says so, for diagnosis.
+      if (this.faults.lambda === "off") {
+        this.event("lambda-skipped", { rule: inv.rule, function: inv.fn, reason: "fault: lambda=off" });
+        continue;
+      }
       const fn = this.lambdas.get(inv.fn);
       if (!fn) {
         this.event("lambda-failed", { rule: inv.rule, function: inv.fn, error: "no such function" });

@@ -1,0 +1,100 @@
+/**
+ * What allure-playwright leaves to us, so an Allure report tells one run and the lab it ran on:
+ * - onBegin: the results directory holds this run only (a failing 1-test run must not show last
+ *   night's passes); the trend history is kept apart (allure-history, see scripts/report.ts);
+ * - onEnd: environment.properties (lab file, each rig with its kit serial, firmware and WINC firmware
+ *   as the kit told them, faults, budget scale, zt-hil version, node, git sha), executor.json (who ran
+ *   it: CI or a person's machine) and categories.json (infrastructure, budget, TLS, JITR, fidelity).
+ * It must come before allure-playwright in the reporter list: its onBegin cleans what that one writes.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import type { FullConfig, Reporter, Suite } from "@playwright/test/reporter";
+
+/**
+ * Allure categories, first match wins. Regexes match the whole message or trace (Java's matches()); a
+ * diagnosed failure's first line is its diagnosis, so TLS looks there only: a JITR wait that timed out
+ * after a TLS refusal is a TLS failure.
+ */
+export const CATEGORIES = [
+  { name: "Infrastructure (the rig or lab, not the kit)", matchedStatuses: ["failed", "broken"], messageRegex: "(?s).*\\[infrastructure\\].*" },
+  { name: "Latency budget exceeded", matchedStatuses: ["failed", "broken"], messageRegex: "(?s).*exceeds its budget.*" },
+  { name: "TLS", matchedStatuses: ["failed", "broken"], messageRegex: "(?s)[^\\n]*(server alert|kit alert|handshake incomplete|no shared cipher|ClientHello|CertificateVerify|cipher suite).*" },
+  { name: "JITR", matchedStatuses: ["failed", "broken"], messageRegex: "(?s).*(JITR|PENDING_ACTIVATION|Lambda).*" },
+  { name: "Twin fidelity (the virtual kit departs from firmware v2.2.5)", matchedStatuses: ["failed", "broken"], traceRegex: "(?s).*rigs/virtual-kit/.*" },
+];
+
+export default class AllureRunReporter implements Reporter {
+  private suite: Suite | undefined;
+  private readonly results: string;
+
+  constructor(opts: { resultsDir: string }) {
+    this.results = resolve(opts.resultsDir);
+  }
+
+  onBegin(_config: FullConfig, suite: Suite): void {
+    this.suite = suite;
+    rmSync(this.results, { recursive: true, force: true });
+    mkdirSync(this.results, { recursive: true });
+  }
+
+  onEnd(): void {
+    mkdirSync(this.results, { recursive: true });
+    writeFileSync(join(this.results, "environment.properties"), properties(this.environment()));
+    writeFileSync(join(this.results, "executor.json"), JSON.stringify(executor(), null, 2));
+    writeFileSync(join(this.results, "categories.json"), JSON.stringify(CATEGORIES, null, 2));
+  }
+
+  /** Run facts, and the rigs as the tests' annotations recorded them (one line per rig). */
+  private environment(): Record<string, string> {
+    const rigs = new Map<string, Record<string, string>>();
+    const run: Record<string, string> = {};
+    for (const t of this.suite?.allTests() ?? []) {
+      for (const r of t.results) {
+        const a = Object.fromEntries(r.annotations.map((x) => [x.type, x.description ?? ""]));
+        if (!a.rig) continue;
+        rigs.set(a.rig, { ...rigs.get(a.rig), ...a });
+        for (const k of ["lab", "faults", "budget scale"]) if (a[k]) run[k] = a[k];
+      }
+    }
+    const env: Record<string, string> = {
+      ...run,
+      "zt-hil": version(),
+      node: process.version,
+      "git sha": git(["rev-parse", "--short=12", "HEAD"]) ?? "unknown",
+    };
+    for (const [name, f] of rigs) env[`rig ${name}`] = [f["rig class"], f["kit link"], f["kit serial"] && `kit ${f["kit serial"]}`, f.firmware, f["WINC firmware"] && `WINC ${f["WINC firmware"]}`].filter(Boolean).join(", ");
+    return env;
+  }
+}
+
+function properties(env: Record<string, string>): string {
+  const esc = (s: string) => s.replace(/\\/g, "\\\\").replace(/([=:# !])/g, "\\$1").replace(/\n/g, "\\n");
+  return Object.entries(env).map(([k, v]) => `${esc(k)}=${v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`).join("\n") + "\n";
+}
+
+function executor(): Record<string, unknown> {
+  const ci = Boolean(process.env.CI) && process.env.CI !== "false";
+  const url = process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : process.env.BUILD_URL;
+  return {
+    name: ci ? "CI" : `${process.env.USER ?? "someone"}@${hostname()}`,
+    type: ci ? "ci" : "local",
+    buildName: `zt-hil ${version()} @ ${git(["rev-parse", "--short=12", "HEAD"]) ?? "unknown"} ${new Date().toISOString()}`,
+    ...(url ? { buildUrl: url } : {}),
+    reportName: "zt-hil HIL suite",
+  };
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
