@@ -51,7 +51,7 @@ export default defineConfig({
     {
       name: "unit",
       testDir: ".",
-      testMatch: ["harness/**/*.test.ts", "rigs/**/*.test.ts", "reports/**/*.test.ts"],
+      testMatch: ["harness/**/*.test.ts", "rigs/**/*.test.ts", "reports/**/*.test.ts", "scripts/**/*.test.ts"],
       fullyParallel: true,
     },
     {

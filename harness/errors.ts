@@ -28,3 +28,21 @@ export function oneLine(err: unknown): string {
   if (err instanceof Error) return err.message.replace(/\s*\n\s*/g, " ");
   return String(err);
 }
+
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+  EEXIST: "already exists",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on device",
+};
+
+/** A file-system failure as one line naming the file, what was tried and the errno in words. */
+export function fileError(file: string, action: string, err: unknown): ZtError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const words = code ? `${ERRNO_WORDS[code] ?? "failed"} (${code})` : oneLine(err);
+  return new ZtError(file, `cannot ${action}: ${words}`, { cause: err });
+}

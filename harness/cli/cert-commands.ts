@@ -1,7 +1,8 @@
 /** `zt-hil cert …`: the kit's 72-byte compressed certificates (atcacert). */
-import { writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import type { Command } from "commander";
 import { CertificateError } from "../errors.ts";
+import { writeOutput } from "./output-file.ts";
 
 /** The certificate modules, loaded when a cert command runs (they pull in @peculiar/x509). */
 async function certModules() {
@@ -13,7 +14,7 @@ async function certModules() {
     import("../pki/cert-io.ts"),
   ]);
   const publicKeyOf = (file: string) => ca.rawPublicKeyOfSpki(io.readCertificate(file).publicKey.rawData);
-  return { ...def, ...compressed, ...rebuild, ...io, publicKeyOf };
+  return { ...def, ...compressed, ...rebuild, ...io, publicKeyOf, readCertificate: io.readCertificate };
 }
 
 function hexArg(value: string, name: string, bytes?: number): Buffer {
@@ -51,7 +52,7 @@ export function registerCertCommands(program: Command): void {
 
   cert
     .command("decompress")
-    .description("rebuild the full certificate from its compressed form")
+    .description("rebuild the full certificate from its compressed form; exit 1 if its signature does not verify with the issuer's key")
     .requiredOption("--kind <kind>", "device or signer")
     .requiredOption("--compressed <hex>", "72-byte compressed certificate")
     .requiredOption("--public-key <hex>", "the certificate's public key, X‖Y (64 bytes)")
@@ -60,7 +61,7 @@ export function registerCertCommands(program: Command): void {
     .option("--slot14 <hex>", "signer: the slot-14 record (stored serial and dates)")
     .requiredOption("--out <file>", "certificate to write (PEM)")
     .action(async (o: { kind: string; compressed: string; publicKey: string; signerCert?: string; rootCert?: string; slot14?: string; out: string }) => {
-      const { definitionFor, rebuildCertificate, publicKeyOf, decodeSignerRecord, parseCertificate } = await certModules();
+      const { definitionFor, rebuildCertificate, publicKeyOf, decodeSignerRecord, parseCertificate, readCertificate } = await certModules();
       const def = definitionFor(o.kind);
       const issuerFile = def.kind === "device" ? o.signerCert : o.rootCert;
       if (!issuerFile) throw new CertificateError(def.kind === "device" ? "--signer-cert" : "--root-cert", "is required to rebuild a " + def.kind + " certificate");
@@ -71,7 +72,13 @@ export function registerCertCommands(program: Command): void {
         issuerPublicKey: publicKeyOf(issuerFile),
         ...(o.slot14 ? { signerRecord: decodeSignerRecord(hexArg(o.slot14, "--slot14"), "--slot14") } : {}),
       });
-      writeFileSync(o.out, parseCertificate(der, "rebuilt certificate").toString("pem") + "\n");
+      // The signature is stored, not rebuilt: with the wrong public key, compressed bytes or issuer the
+      // certificate comes out well formed but with a signature over other bytes. Refuse it; write nothing.
+      const issuer = new X509Certificate(Buffer.from(readCertificate(issuerFile).rawData));
+      if (!new X509Certificate(der).verify(issuer.publicKey)) {
+        throw new CertificateError("rebuilt certificate", `its signature does not verify with ${issuerFile}'s key: --public-key, --compressed${def.kind === "signer" ? ", --slot14" : ""} or the issuer is not this certificate's; nothing written to ${o.out}`, { exitCode: 1 });
+      }
+      writeOutput(o.out, parseCertificate(der, "rebuilt certificate").toString("pem") + "\n");
       console.log(o.out);
     });
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { needTools, run, runStatus } from "../testing/tools.ts";
@@ -49,6 +49,21 @@ test("pki init, sign-csr, verification-cert and cert compress/decompress work en
   expect(dec.stderr).toBe("");
   expect(readFileSync(rebuilt, "utf8")).toBe(readFileSync(device, "utf8"));
 
+  // The wrong public key or the wrong signer: the rebuilt bytes are well formed, the signature is not
+  // theirs. Refused with exit 1 (a verdict), nothing written.
+  const otherKey = join(work, "other.key");
+  run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", otherKey]);
+  const otherXy = run("sh", ["-c", `openssl ec -in ${otherKey} -pubout -outform DER 2>/dev/null | tail -c 64 | od -An -tx1 | tr -d ' \\n'`]);
+  const otherPki = test.info().outputPath("other-pki");
+  expect(zt("pki", "init", "--dir", otherPki, "--signer-id", "beef").status).toBe(0);
+  for (const [xyArg, signer] of [[otherXy, join(dir, "signer-ca.crt")], [xy, join(otherPki, "signer-ca.crt")]] as const) {
+    const out = join(work, "refused.crt");
+    const bad = zt("cert", "decompress", "--kind", "device", "--compressed", hex, "--public-key", xyArg, "--signer-cert", signer, "--out", out);
+    expectOneLineError(bad, /rebuilt certificate: its signature does not verify with .*signer-ca\.crt's key: --public-key, --compressed or the issuer is not this certificate's; nothing written/);
+    expect(bad.status).toBe(1);
+    expect(existsSync(out)).toBe(false);
+  }
+
   // Signer: compressed form plus the slot-14 record, rebuilt with the root.
   const signerOut = zt("cert", "compress", "--kind", "signer", "--cert", join(dir, "signer-ca.crt")).stdout.trim().split("\n");
   expect(signerOut).toHaveLength(2);
@@ -74,6 +89,8 @@ test("bad inputs give one clear line and a non-zero exit", () => {
   expectOneLineError(zt("pki", "init"), /required option '--dir <dir>'/);
   // Exit codes: usage errors are 2 (1 means a verdict failed); --version and help are 0.
   for (const usage of [zt("pki", "init"), zt("analyze", "--nope", "x"), zt("nosuch")]) expect(usage.status).toBe(2);
+  // commander's hint stays on the one line.
+  expectOneLineError(zt("anlyze", "x"), /unknown command 'anlyze' \(Did you mean analyze\?\)/);
   const version = zt("--version");
   expect(version.status).toBe(0);
   expect(version.stdout.trim()).toBe(JSON.parse(readFileSync("package.json", "utf8")).version);
@@ -88,4 +105,124 @@ test("a certificate that does not fit the template names the field", async () =>
   run("openssl", ["req", "-x509", "-new", "-key", key, "-subj", "/O=Example Inc/CN=Example Signer 1234", "-days", "30", "-out", cert]);
   const r = zt("cert", "compress", "--kind", "signer", "--cert", cert);
   expectOneLineError(r, /other\.crt: signer certificate: does not fit the kit's signer template \(template 1\): tbsCertificate\.serialNumber is 20 bytes, the template stores 16/);
+});
+
+test("output paths fail as cleanly as input paths: ENOENT, EISDIR, ENOTDIR named in words, exit 2", () => {
+  const work = test.info().outputPath();
+  const dir = join(work, "pki");
+  expect(zt("pki", "init", "--dir", dir).status).toBe(0);
+  mkdirSync(join(work, "a-directory"));
+  writeFileSync(join(work, "a-file"), "x");
+  const cases: [string, RegExp][] = [
+    [join(work, "no", "such", "dir", "v.crt"), /v\.crt: cannot write the output file: no such file or directory \(ENOENT\)/],
+    [join(work, "a-directory"), /a-directory: cannot write the output file: is a directory \(EISDIR\)/],
+    [join(work, "a-file", "v.crt"), /v\.crt: cannot write the output file: a part of the path is not a directory \(ENOTDIR\)/],
+  ];
+  for (const [out, pattern] of cases) {
+    const r = zt("pki", "verification-cert", "--dir", dir, "--code", "abc", "--out", out);
+    expectOneLineError(r, pattern);
+    expect(r.status).toBe(2);
+  }
+  const init = zt("pki", "init", "--dir", join(work, "a-file"));
+  expectOneLineError(init, /a-file: cannot create the PKI there: (already exists \(EEXIST\)|a part of the path is not a directory \(ENOTDIR\))/);
+  expect(init.status).toBe(2);
+});
+
+test("a key log that is not one is refused, naming the line; one with no session key is refused too", () => {
+  const work = test.info().outputPath();
+  const pcap = join(work, "empty.pcap");
+  writeFileSync(pcap, Buffer.from("d4c3b2a1020004000000000000000000ffff000065000000", "hex")); // a pcap header, no packets
+  const garbage = join(work, "garbage.txt");
+  writeFileSync(garbage, "# a comment\nthis is not a key log\n");
+  const g = zt("analyze", pcap, "--keylog", garbage);
+  expectOneLineError(g, /garbage\.txt:2: not an NSS key log line/);
+  expect(g.status).toBe(2);
+  const empty = join(work, "tls13-only.txt");
+  writeFileSync(empty, `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${"00".repeat(32)} ${"11".repeat(32)}\n`);
+  const e = zt("analyze", pcap, "--keylog", empty);
+  expectOneLineError(e, /tls13-only\.txt: holds no CLIENT_RANDOM line/);
+  expect(e.status).toBe(2);
+});
+
+/** A lab with one "real" rig whose power is a command and whose console is a socat pty we write into. */
+function benchLab(work: string, consolePath: string, name: string): string {
+  const lab = join(work, "bench.yaml");
+  writeFileSync(
+    lab,
+    `version: 1
+cloud: { kind: aws, region: eu-west-1 }
+rigs:
+  - name: ${name}
+    class: zt-kit
+    kit: { transport: { kind: hid }, console: { kind: serial, path: ${JSON.stringify(consolePath)} } }
+    power: { kind: command, on: "echo on >> ${join(work, "power.log")}", off: "echo off >> ${join(work, "power.log")}" }
+    capture: { kind: tcpdump, interface: lo }
+    wifi: { ssid: bench, psk: bench-secret-psk }
+  - name: ${name}-virtual
+    class: virtual
+    kit: { transport: { kind: virtual }, console: { kind: virtual } }
+    power: { kind: virtual }
+    capture: { kind: recorder }
+`,
+  );
+  return lab;
+}
+
+test("zt-hil rig power|console|lock act on a lab rig with its drivers and its lock", async () => {
+  test.setTimeout(60_000);
+  needTools("socat");
+  const { spawn } = await import("node:child_process");
+  const { acquireRig } = await import("../rig/rig-lock.ts");
+  const { hostname } = await import("node:os");
+  const work = test.info().outputPath();
+  const name = `bench-${test.info().testId.slice(0, 6).toLowerCase().replace(/[^a-z0-9]/g, "0")}`;
+  const kitSide = join(work, "kit-tty");
+  const hostSide = join(work, "host-tty");
+  const socat = spawn("socat", [`pty,raw,echo=0,link=${kitSide}`, `pty,raw,echo=0,link=${hostSide}`], { stdio: "ignore" });
+  try {
+    await expect.poll(() => existsSync(kitSide) && existsSync(hostSide)).toBe(true);
+    const lab = benchLab(work, hostSide, name);
+
+    // power: the lab's command driver, off then on.
+    const cycle = zt("rig", "power", name, "cycle", "--lab", lab);
+    expect(cycle.stderr).toMatch(/^\[zt-hil [0-9T:.Z-]+\] power cycle \(external command\)\n/); // the driver's step, narrated
+    expect(cycle.status).toBe(0);
+    expect(cycle.stdout).toMatch(new RegExp(`rig ${name}: power cycled`));
+    expect(readFileSync(join(work, "power.log"), "utf8")).toBe("off\non\n");
+
+    // lock: held by someone else, power waits --wait and fails as infrastructure, naming the holder.
+    const held = await acquireRig([{ name } as never], join(process.cwd(), ".zt-hil", "locks"), 0, 0);
+    try {
+      const busy = zt("rig", "power", name, "on", "--lab", lab, "--wait", "300");
+      expectOneLineError(busy, new RegExp(`\\[infrastructure\\] .*no rig free within 300 ms \\(--wait\\): ${name} held by pid ${process.pid} on ${hostname()}`));
+      expect(busy.status).toBe(3);
+      expect(zt("rig", "lock", "--list", "--lab", lab).stdout).toContain(`${name}: held by pid ${process.pid} on ${hostname()}`);
+    } finally {
+      await held.release();
+    }
+    expect(zt("rig", "lock", "--list", "--lab", lab).stdout).toContain(`${name}: free`);
+
+    // console: lines as they arrive, the Wi-Fi passphrase masked, until a pattern.
+    const watcher = spawn(process.execPath, [BIN, "rig", "console", name, "--lab", lab, "--until", "^SUCCESS:  Connected", "--timeout", "20000"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    watcher.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    watcher.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => watcher.on("exit", r));
+    await expect.poll(() => err).toContain(`console of rig ${name}`);
+    writeFileSync(kitSide, "VERSION:  AWS IoT Zero Touch Demo v2.2.5\r\n  Password: bench-secret-psk\r\nSUCCESS:  Connected to AWS IoT.\r\n");
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/Z VERSION:  AWS IoT Zero Touch Demo v2\.2\.5\n/);
+    expect(out).toContain("Password: ****");
+    expect(out).not.toContain("bench-secret-psk");
+
+    // a virtual rig is the twin's; an unknown rig names the ones there are.
+    expectOneLineError(zt("rig", "power", `${name}-virtual`, "cycle", "--lab", lab), /a virtual rig's power is its twin's/);
+    const unknown = zt("rig", "power", "nope", "on", "--lab", lab);
+    expectOneLineError(unknown, new RegExp(`no rig "nope" \\(have: ${name}, ${name}-virtual\\)`));
+    expect(unknown.status).toBe(2);
+    expectOneLineError(zt("rig", "power", name, "sideways", "--lab", lab), /"sideways" is not on, off or cycle/);
+  } finally {
+    socat.kill();
+  }
 });

@@ -15,11 +15,14 @@ import { registerRigCommand } from "./rig-command.ts";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
+/** Commander's error as one line, its "(Did you mean …?)" hint included. */
+const oneLineOutput = { outputError: (text: string, write: (s: string) => void) => write(text.trim().split(/\s*\n\s*/).join(" ") + "\n") };
+
 const program = new Command("zt-hil")
   .description("hardware-in-the-loop harness for secure-element IoT kits provisioning into AWS IoT")
   .version(version, "-V, --version", "print zt-hil's version")
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
+  .configureOutput(oneLineOutput);
 
 registerPkiCommands(program);
 registerCertCommands(program);
@@ -28,8 +31,8 @@ registerBusCommand(program);
 registerEmulatorCommand(program);
 registerRigCommand(program);
 for (const cmd of program.commands) {
-  cmd.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
-  for (const sub of cmd.commands) sub.exitOverride().configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
+  cmd.exitOverride().configureOutput(oneLineOutput);
+  for (const sub of cmd.commands) sub.exitOverride().configureOutput(oneLineOutput);
 }
 
 try {

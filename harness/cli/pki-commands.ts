@@ -1,7 +1,7 @@
 /** `zt-hil pki …`: the CAs, device certificates and verification certificates of the kit's PKI. */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { writeOutput } from "./output-file.ts";
 
 /** The PKI modules, loaded when a pki command runs (they pull in @peculiar/x509). */
 async function pkiModules() {
@@ -32,10 +32,10 @@ export function registerPkiCommands(program: Command): void {
     .requiredOption("--csr <file>", "device CSR (PEM or DER)")
     .requiredOption("--out <file>", "device certificate to write (PEM)")
     .action(async (o: { dir: string; csr: string; out: string }) => {
-      const { loadPki, signDeviceCsr, readCsr, writeCertificate, certificateId } = await pkiModules();
+      const { loadPki, signDeviceCsr, readCsr, certificateId } = await pkiModules();
       const ca = loadPki(o.dir);
       const cert = await signDeviceCsr(readCsr(o.csr), ca.signer);
-      writeCertificate(o.out, cert);
+      writeOutput(o.out, cert.toString("pem") + "\n");
       console.log(`${o.out} (certificate id ${certificateId(Buffer.from(cert.rawData))})`);
     });
 
@@ -48,7 +48,7 @@ export function registerPkiCommands(program: Command): void {
     .action(async (o: { dir: string; code: string; out: string }) => {
       const { createVerificationCert, loadPki } = await pkiModules();
       const cert = await createVerificationCert(loadPki(o.dir).signer, o.code);
-      writeFileSync(o.out, cert.toString("pem") + "\n");
+      writeOutput(o.out, cert.toString("pem") + "\n");
       console.log(o.out);
     });
 }

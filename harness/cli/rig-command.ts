@@ -6,6 +6,7 @@ import { isIPv4 } from "node:net";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ZtError } from "../errors.ts";
+import { registerRigBenchCommands } from "./rig-bench-commands.ts";
 
 function endpoint(value: string, flag: string, allowPty: boolean): { kind: "tcp"; port: number } | { kind: "pty"; path: string } {
   const tcp = /^tcp:(\d+)$/.exec(value);
@@ -26,7 +27,8 @@ async function readTrust(file: string): Promise<Buffer[]> {
 }
 
 export function registerRigCommand(program: Command): void {
-  const rig = program.command("rig").description("rigs");
+  const rig = program.command("rig").description("rigs: run a virtual kit; power, watch or lock a lab rig");
+  registerRigBenchCommands(rig);
   rig
     .command("virtual")
     .description("run a virtual Zero Touch kit (ATECC508A, WINC1500, firmware v2.2.5) on loopback ports")

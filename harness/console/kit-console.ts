@@ -28,6 +28,7 @@ export class KitConsole {
   private secrets: string[] = [];
   private waiters: (() => void)[] = [];
   private closedReason: string | null = null;
+  private followers: ((line: ConsoleLine) => void)[] = [];
 
   private constructor(
     readonly description: string,
@@ -37,7 +38,9 @@ export class KitConsole {
       this.partial += d.toString("latin1");
       const parts = this.partial.split(/\r?\n/);
       this.partial = parts.pop()!;
-      for (const p of parts) this.lines.push({ time: Date.now(), text: printable(p) });
+      const fresh = parts.map((p) => ({ time: Date.now(), text: printable(p) }));
+      this.lines.push(...fresh);
+      if (this.followers.length) for (const l of this.masked(fresh)) this.followers.forEach((f) => f(l));
       this.waiters.splice(0).forEach((w) => w());
     });
     source.onClose((reason) => {
@@ -103,6 +106,16 @@ export class KitConsole {
       this.secrets,
     );
     return texts.length === lines.length ? lines.map((l, i) => ({ time: l.time, text: texts[i]! })) : lines.map((l) => ({ time: l.time, text: maskSecrets([l.text], this.secrets)[0]! }));
+  }
+
+  /** Call `cb` with every line that arrives from now on, secrets masked (a person watching the console). */
+  follow(cb: (line: ConsoleLine) => void): void {
+    this.followers.push(cb);
+  }
+
+  /** Why the console closed (port closed, connection closed), or null while it is open. */
+  get closed(): string | null {
+    return this.closedReason;
   }
 
   /** A position in the log; expect() and since() look at lines from there. */

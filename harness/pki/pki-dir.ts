@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { CertificateError } from "../errors.ts";
 import { createRootCa, createSignerCa, type Issued } from "./ca.ts";
 import { readCertificate, writeCertificate } from "./cert-io.ts";
+import { fileError } from "../errors.ts";
 import { readPrivateKey, writePrivateKey } from "./keys.ts";
 
 export const PKI_FILES = {
@@ -36,14 +37,18 @@ export function pkiExists(dir: string): boolean {
 export async function initPki(dir: string, opts: { signerId?: string; force?: boolean; now?: Date } = {}): Promise<Pki> {
   if (pkiExists(dir) && !opts.force) throw new CertificateError(dir, "already holds a root and signer CA (pass --force to replace them)");
   const signerId = (opts.signerId ?? randomSignerId()).toUpperCase();
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const root = await createRootCa(opts.now);
   const signer = await createSignerCa(root, signerId, opts.now);
-  writePrivateKey(join(dir, PKI_FILES.rootKey), root.key);
-  writeCertificate(join(dir, PKI_FILES.rootCert), root.cert);
-  writePrivateKey(join(dir, PKI_FILES.signerKey), signer.key);
-  writeCertificate(join(dir, PKI_FILES.signerCert), signer.cert);
-  writeFileSync(join(dir, PKI_FILES.signerCsr), signer.csr.toString("pem") + "\n");
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writePrivateKey(join(dir, PKI_FILES.rootKey), root.key);
+    writeCertificate(join(dir, PKI_FILES.rootCert), root.cert);
+    writePrivateKey(join(dir, PKI_FILES.signerKey), signer.key);
+    writeCertificate(join(dir, PKI_FILES.signerCert), signer.cert);
+    writeFileSync(join(dir, PKI_FILES.signerCsr), signer.csr.toString("pem") + "\n");
+  } catch (err) {
+    throw fileError(dir, "create the PKI there", err);
+  }
   return { dir, root, signer: { cert: signer.cert, key: signer.key } };
 }
 

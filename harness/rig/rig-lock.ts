@@ -10,10 +10,10 @@ import lockfile from "proper-lockfile";
 import type { Rig } from "../config/lab-schema.ts";
 import { ZtError } from "../errors.ts";
 
-/** The rig (or the lab around it) is unusable: not a verdict on the kit. Messages start "[infrastructure]". */
+/** The rig (or the lab around it) is unusable: not a verdict on the kit. Messages start "[infrastructure]"; CLI exit 3. */
 export class InfrastructureError extends ZtError {
   constructor(where: string, message: string) {
-    super(`[infrastructure] ${where}`, message);
+    super(`[infrastructure] ${where}`, message, { exitCode: 3 });
   }
 }
 
@@ -22,7 +22,7 @@ export interface HeldRig {
   release(): Promise<void>;
 }
 
-export async function acquireRig(rigs: Rig[], lockDir: string, workerIndex: number, waitMs: number): Promise<HeldRig> {
+export async function acquireRig(rigs: Rig[], lockDir: string, workerIndex: number, waitMs: number, waitSetting = "ZT_RIG_WAIT_MS"): Promise<HeldRig> {
   mkdirSync(lockDir, { recursive: true });
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -39,9 +39,20 @@ export async function acquireRig(rigs: Rig[], lockDir: string, workerIndex: numb
         if ((err as { code?: string }).code !== "ELOCKED") throw new InfrastructureError(file, `cannot lock rig ${rig.name}: ${(err as Error).message}`);
       }
     }
-    if (Date.now() > deadline) throw new InfrastructureError(lockDir, `no rig free within ${waitMs} ms (ZT_RIG_WAIT_MS): ${rigs.map((r) => `${r.name} held by ${holder(join(lockDir, `${r.name}.lock`))}`).join("; ")}`);
+    if (Date.now() > deadline) throw new InfrastructureError(lockDir, `no rig free within ${waitMs} ms (${waitSetting}): ${rigs.map((r) => `${r.name} held by ${holder(join(lockDir, `${r.name}.lock`))}`).join("; ")}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Who holds each rig's lock now ("free" or "pid P on HOST since T"), for `zt-hil rig lock --list`. */
+export async function rigHolders(rigs: Rig[], lockDir: string): Promise<{ rig: string; holder: string }[]> {
+  const out = [];
+  for (const rig of rigs) {
+    const file = join(lockDir, `${rig.name}.lock`);
+    const locked = existsSync(file) && (await lockfile.check(file, { stale: 30_000 }));
+    out.push({ rig: rig.name, holder: locked ? `held by ${holder(file)}` : "free" });
+  }
+  return out;
 }
 
 /** "pid P on HOST since T" from a lock file, as its holder wrote it. */

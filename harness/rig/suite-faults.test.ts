@@ -199,6 +199,11 @@ test("no report of a run holds the Wi-Fi passphrase the firmware prints: HTML, J
   const { statSync } = await import("node:fs");
   const r = await nestedRun("specs/provisioning.spec.ts", {}, info);
   expect(r.code).toBe(0);
+  // Every driver action is a step, and every test attaches the console, the transcript and the capture.
+  const result = onlyResult(r);
+  const titles = (steps: JsonStep[]): string[] => steps.flatMap((x) => [x.title, ...titles(x.steps ?? [])]);
+  for (const action of [/^power cycle \(virtual /, /^kit genKey/, /^kit init/, /^kit genCsr/, /^kit saveCredentials/, /^kit setWifi/, /^kit getStatus/, /^console: provisioning confirmed/]) expect(titles(result.steps).some((t) => action.test(t)), `a step ${action}`).toBe(true);
+  expect(result.attachments.map((a) => a.name)).toEqual(expect.arrayContaining(["kit capture (pcap)", expect.stringMatching(/^console /), expect.stringMatching(/^kit protocol /)]));
   const psk = "zt-lab-psk"; // the nested lab's default passphrase, printed on every connect attempt
   const forms = [psk, Buffer.from(psk).toString("hex"), Buffer.from(psk).toString("hex").toUpperCase()];
   const files: string[] = [];
