@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { needTools, run, runStatus } from "../testing/tools.ts";
@@ -175,7 +176,7 @@ test("zt-hil rig power|console|lock act on a lab rig with its drivers and its lo
   const { acquireRig } = await import("../rig/rig-lock.ts");
   const { hostname } = await import("node:os");
   const work = test.info().outputPath();
-  const name = `bench-${test.info().testId.slice(0, 6).toLowerCase().replace(/[^a-z0-9]/g, "0")}`;
+  const name = `bench-${createHash("sha256").update(test.info().testId).digest("hex").slice(0, 10)}`;
   const kitSide = join(work, "kit-tty");
   const hostSide = join(work, "host-tty");
   const socat = spawn("socat", [`pty,raw,echo=0,link=${kitSide}`, `pty,raw,echo=0,link=${hostSide}`], { stdio: "ignore" });
