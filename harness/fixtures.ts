@@ -22,7 +22,7 @@ import { openCloud, type CloudBackend } from "./cloud/cloud-backend.ts";
 import { expect as latencyExpect } from "./latency/matchers.ts";
 import { scaleBudget } from "./latency/stats.ts";
 import { loadOrInitPki, type Pki } from "./pki/pki-dir.ts";
-import { parseLabFaults, type LabFaults } from "./rig/lab-faults.ts";
+import { parseLabFaults, type LabFaults } from "./faults/lab-faults.ts";
 import { openRig, type OpenRig } from "./rig/rig.ts";
 import { acquireRig } from "./rig/rig-lock.ts";
 import type { BusCapture } from "./bus/bus-capture.ts";
@@ -30,8 +30,10 @@ import { maskSecrets } from "./console/mask.ts";
 import type { CaptureSession } from "./capture/capture-session.ts";
 import { analyzeFile, type CaptureReport } from "./analysis/analyze-capture.ts";
 import { captureDiagnosis, cloudDiagnosis } from "./analysis/diagnose.ts";
+import { findingLine, recognize, unansweredMethod } from "./faults/recognize.ts";
 import { parseKeyLog } from "./tls/keylog.ts";
-import { diagnoseWith } from "./steps.ts";
+import { diagnoseWith, step } from "./steps.ts";
+import { UpdateCACertificateCommand } from "@aws-sdk/client-iot";
 
 export interface WorkerFixtures {
   lab: Lab;
@@ -98,12 +100,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: "worker" },
   ],
   // Every HIL spec runs against an account set up for the kit's JITR, so this one is automatic.
-  jitr: [async ({ cloud, pki }, use) => use(await cloud.setupJitr(pki)), { scope: "worker", auto: true }],
+  jitr: [
+    async ({ cloud, pki, labFaults }, use) => {
+      const jitr = await cloud.setupJitr(pki);
+      // Fault ca-deactivated: through the cloud's own API, as an operator would (works on AWS too).
+      if (labFaults.cloudActions.deactivateSignerCa) await step("fault: the signer CA is set INACTIVE", () => cloud.iot.send(new UpdateCACertificateCommand({ certificateId: jitr.caCertificateId, newStatus: "INACTIVE" })));
+      await use(jitr);
+    },
+    { scope: "worker", auto: true },
+  ],
   rig: [
     async ({ lab, cloud, labFaults }, use, workerInfo) => {
       const held = await acquireRig(lab.rigs, join(stateRoot, "locks"), workerInfo.workerIndex, RIG_WAIT_MS);
       try {
-        const rig = await openRig(held.rig, cloud, { stateRoot: join(stateRoot, "rigs"), ateccSlowFactor: labFaults.ateccSlowFactor });
+        const rig = await openRig(held.rig, cloud, { stateRoot: join(stateRoot, "rigs"), faults: labFaults });
         await use(rig);
         await rig.close();
       } finally {
@@ -123,10 +133,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const session = rig.capture(testInfo.outputPath("kit.pcap"));
       const eventsFrom = (await cloud.events())?.length ?? 0;
       await session.start();
+      const consoleFrom = rig.console.mark();
       const diagnose = async () => {
         const report = await analyzeSoFar(session.file, cloud);
         const events = await cloud.events(eventsFrom);
-        const parts = [report ? `on the wire: ${captureDiagnosis(report)}` : "on the wire: nothing captured", events && cloudDiagnosis(events)].filter(Boolean);
+        // Known field failures first (harness/faults/recognize.ts), then the plain verdicts.
+        const powered = rig.control ? Boolean((await rig.control({ cmd: "status" }).catch(() => ({ powered: null }))).powered) : null;
+        const kit = { unanswered: unansweredMethod(rig.kit.transcript), powered };
+        const findings = recognize({ report, console: rig.console.since(consoleFrom).map((l) => l.text), kit, ...(events ? { events } : {}) });
+        const parts = [...findings.map(findingLine), report ? `on the wire: ${captureDiagnosis(report)}` : "on the wire: nothing captured", events && cloudDiagnosis(events)].filter(Boolean);
         return parts.join("; ");
       };
       const clear = diagnoseWith(diagnose);
@@ -142,6 +157,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         const f = testInfo.outputPath("keylog.txt");
         writeFileSync(f, keys.join("\n") + "\n");
         await testInfo.attach("TLS key log (NSS, emulator sessions)", { path: f, contentType: "text/plain" });
+      }
+      // The Lambdas that ran for this test, with their logs (a customer's Lambda prints to CloudWatch on AWS).
+      const invocations = ((await cloud.events(eventsFrom)) ?? []).filter((e) => (e.type === "lambda-succeeded" || e.type === "lambda-failed") && Array.isArray(e.detail.log));
+      if (invocations.length) {
+        const body = invocations.map((e) => `${new Date(e.time).toISOString()} ${String(e.detail.function)} ${e.type === "lambda-failed" ? `FAILED: ${String(e.detail.error)}` : "returned"}\n${(e.detail.log as string[]).map((l) => `  ${l}`).join("\n")}`).join("\n");
+        await testInfo.attach("JITR Lambda log", { body, contentType: "text/plain" });
       }
       if (!failed(testInfo)) return;
       // A failure carries its evidence: what went wrong on the wire and in the cloud, not only a timeout.
@@ -164,10 +185,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   consoleLog: [
     async ({ rig }, use, testInfo) => {
       const from = rig.console.mark();
+      const transcriptFrom = rig.kit.transcript.length;
       await use();
       await testInfo.attach(`console ${rig.rig.name}`, { body: rig.console.text(from), contentType: "text/plain" });
-      await testInfo.attach(`kit protocol ${rig.rig.name}`, { body: maskSecrets(rig.kit.transcript.map((t) => `${new Date(t.time).toISOString()} ${t.dir} ${t.line}`), [rig.rig.wifi.psk]).join("\n"), contentType: "text/plain" });
-      rig.kit.transcript.length = 0;
+      await testInfo.attach(`kit protocol ${rig.rig.name}`, { body: maskSecrets(rig.kit.transcript.slice(transcriptFrom).map((t) => `${new Date(t.time).toISOString()} ${t.dir} ${t.line}`), [rig.rig.wifi.psk]).join("\n"), contentType: "text/plain" });
     },
     { auto: true },
   ],

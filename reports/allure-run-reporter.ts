@@ -12,15 +12,28 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { FullConfig, Reporter, Suite } from "@playwright/test/reporter";
+import { FAULTS, type Layer } from "../harness/faults/catalog.ts";
+
+/** A message whose first line names one of these catalog faults (a diagnosed failure leads with them). */
+function namingFaults(layers: Layer[]): string {
+  const names = FAULTS.filter((f) => layers.includes(f.layer)).map((f) => f.name);
+  return `(?s)(DiagnosedError: )?(${names.join("|")})[ :/].*`;
+}
 
 /**
- * Allure categories, first match wins. Regexes match the whole message or trace (Java's matches()); a
- * diagnosed failure's first line is its diagnosis, so TLS looks there only: a JITR wait that timed out
- * after a TLS refusal is a TLS failure.
+ * Allure categories, first match wins. Regexes match the whole message or trace (Java's matches()). A
+ * diagnosed failure's first line names the catalog faults it shows (harness/faults/), so it is filed by
+ * their layer; what no fault names is filed by its words (TLS looks at the first line only: a JITR wait
+ * that timed out after a TLS refusal is a TLS failure).
  */
 export const CATEGORIES = [
   { name: "Infrastructure (the rig or lab, not the kit)", matchedStatuses: ["failed", "broken"], messageRegex: "(?s).*\\[infrastructure\\].*" },
   { name: "Latency budget exceeded", matchedStatuses: ["failed", "broken"], messageRegex: "(?s).*exceeds its budget.*" },
+  { name: "Network (Wi-Fi, DNS, TCP)", matchedStatuses: ["failed", "broken"], messageRegex: namingFaults(["Wi-Fi", "DNS", "TCP"]) },
+  { name: "TLS", matchedStatuses: ["failed", "broken"], messageRegex: namingFaults(["TLS"]) },
+  { name: "JITR", matchedStatuses: ["failed", "broken"], messageRegex: namingFaults(["JITR"]) },
+  { name: "MQTT and policy", matchedStatuses: ["failed", "broken"], messageRegex: namingFaults(["MQTT", "policy"]) },
+  { name: "Secure element and power", matchedStatuses: ["failed", "broken"], messageRegex: namingFaults(["ATECC", "power"]) },
   { name: "TLS", matchedStatuses: ["failed", "broken"], messageRegex: "(?s)[^\\n]*(server alert|kit alert|handshake incomplete|no shared cipher|ClientHello|CertificateVerify|cipher suite).*" },
   { name: "JITR", matchedStatuses: ["failed", "broken"], messageRegex: "(?s).*(JITR|PENDING_ACTIVATION|Lambda).*" },
   { name: "Twin fidelity (the virtual kit departs from firmware v2.2.5)", matchedStatuses: ["failed", "broken"], traceRegex: "(?s).*rigs/virtual-kit/.*" },

@@ -38,7 +38,7 @@ test("JITR: the first attempt registers and is dropped, the Lambda activates, th
   const attempts = lines.filter((l) => l.text === "Attempting to connect to AWS IoT ...");
 
   await test.step("exactly two attempts: the first dropped without CONNACK, the second subscribed", async () => {
-    expect(attempts.map((a) => a.text)).toHaveLength(2);
+    expect(attempts.map((a) => a.text), "connect attempts before the subscription (JITR needs two)").toHaveLength(2);
     expect(lines.filter((l) => l.text === "ERROR:    The AWS IoT Demo failed to connect with the MQTT connect message.")).toHaveLength(1);
     // v2.2.5 prints "Connected to AWS IoT." when TLS is up, before MQTT: on both attempts.
     expect(lines.filter((l) => l.text === "SUCCESS:  AWS Zero Touch Demo: Connected to AWS IoT.")).toHaveLength(2);

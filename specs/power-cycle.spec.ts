@@ -26,7 +26,10 @@ test(`the kit survives ${CYCLES} power cycles with its identity and reconnects w
       const id = await step("kit init: the same serial number and slot-0 key", () => readIdentity(rig.kit));
       expect(id.publicKey.equals(p.publicKey)).toBe(true);
       expect(id.serialNumber).toBe(p.serialNumber);
-      expect(rig.console.since(from).filter((l) => l.text.startsWith("ERROR:"))).toEqual([]);
+      expect(
+        rig.console.since(from).filter((l) => l.text.startsWith("ERROR:")).map((l) => l.text),
+        `ERROR lines on the console after power cycle ${i}`,
+      ).toEqual([]);
     });
   }
   expect(await certificates()).toBe(before);

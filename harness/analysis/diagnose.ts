@@ -65,7 +65,12 @@ export function cloudDiagnosis(events: CloudEvent[]): string | null {
   const skipped = events.filter((e) => e.type === "lambda-skipped");
   const failed = events.filter((e) => e.type === "lambda-failed");
   if (skipped.length) parts.push(`the JITR Lambda ${String(skipped[0]!.detail.function)} did not run (${String(skipped[0]!.detail.reason)}), ${skipped.length} time(s)`);
-  if (failed.length) parts.push(`the JITR Lambda ${String(failed[0]!.detail.function)} failed: ${String(failed[0]!.detail.error)}`);
+  if (failed.length) parts.push(`the JITR Lambda ${String(failed[0]!.detail.function)} failed: ${String(failed[0]!.detail.error)}${logTail(failed[0]!)}`);
+  // A Lambda that returned while the certificate stayed pending: it forgot to activate it.
+  const success = events.find((e) => e.type === "lambda-succeeded");
+  if (success && events.some((e) => e.type === "refused" && e.time > success.time && e.detail.reason === "certificate is PENDING_ACTIVATION")) {
+    parts.push(`the JITR Lambda ${String(success.detail.function)} returned ${JSON.stringify(success.detail.result ?? null).slice(0, 120)} without activating the certificate${logTail(success)}`);
+  }
   if (refusals.size) parts.push(`the cloud refused ${[...refusals].map(([why, k]) => `${k}× ${why}`).join("; ")}`);
   return parts.length ? parts.join("; ") : null;
 }
@@ -74,4 +79,10 @@ export function cloudDiagnosis(events: CloudEvent[]): string | null {
 function tidy(reason: string): string {
   const m = /:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):/.exec(reason);
   return m ? `TLS: ${m[1]}` : reason;
+}
+
+/** The last lines of an invocation's log, for a message: " (log: … | …)". */
+function logTail(e: CloudEvent): string {
+  const log = Array.isArray(e.detail.log) ? (e.detail.log as string[]).filter((l) => !/^(START|END) RequestId:/.test(l)) : [];
+  return log.length ? ` (log: ${log.slice(-3).join(" | ").slice(0, 400)})` : "";
 }

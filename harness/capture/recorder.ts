@@ -3,6 +3,9 @@
  * server that writes every connection through it into a pcap, with synthesized headers and real
  * timestamps. Used where tcpdump cannot sit between the kit and the cloud (virtual rigs, CI without
  * capture rights). The pcap shows the client's real address and the server's real address and port.
+ * It doubles as a link shaper for field failures (`shape`): a one-way delay on every chunk, and a TCP
+ * reset of each connection after so many bytes from the server — recorded as what the kit's side of
+ * the link saw.
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { listenOnFreeLoopback } from "../transport/loopback.ts";
@@ -22,7 +25,17 @@ export interface RecorderOptions {
   listenPort?: number;
 }
 
+/** How the link between kit and cloud misbehaves (harness/faults/catalog.ts: link-latency, link-reset). */
+export interface LinkShape {
+  /** Added to every chunk in each direction, in ms. */
+  latencyMs: number;
+  /** Reset each connection (RST both ways) once this many bytes came from the server; null: never. */
+  resetAfterServerBytes: number | null;
+}
+
 export class Recorder implements CaptureSession {
+  /** The link's faults for new chunks and connections; a clean link by default. */
+  shape: LinkShape = { latencyMs: 0, resetAfterServerBytes: null };
   file: string;
   readonly format = "pcap" as const;
   private server: Server | null = null;
@@ -98,22 +111,53 @@ export class Recorder implements CaptureSession {
       flow.open(nowSeconds());
       downstream.resume();
     });
-    downstream.on("data", (d: Buffer) => {
+    // Each direction forwards in order (its FIN last); with latency, each chunk leaves latencyMs after it arrived.
+    const delayed = (send: (d: Buffer | null) => void) => {
+      let last = 0;
+      return (d: Buffer | null) => {
+        const ms = this.shape.latencyMs;
+        if (!ms) return send(d);
+        const due = Math.max(Date.now() + ms, last);
+        last = due;
+        setTimeout(() => send(d), due - Date.now());
+      };
+    };
+    let fromServer = 0;
+    const toServer = delayed((d) => {
+      if (closed || upstream.destroyed) return;
+      if (!d) {
+        finish("client", "fin");
+        return void upstream.end();
+      }
       flow?.data("client", d, nowSeconds());
       upstream.write(d);
     });
-    upstream.on("data", (d: Buffer) => {
+    const toClient = delayed((d) => {
+      if (closed || downstream.destroyed) return;
+      if (!d) {
+        finish("server", "fin");
+        return void downstream.end();
+      }
+      const limit = this.shape.resetAfterServerBytes;
+      if (limit !== null && fromServer + d.length > limit) {
+        const part = d.subarray(0, Math.max(0, limit - fromServer));
+        if (part.length) {
+          flow?.data("server", part, nowSeconds());
+          downstream.write(part);
+        }
+        finish("server", "rst");
+        downstream.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      fromServer += d.length;
       flow?.data("server", d, nowSeconds());
       downstream.write(d);
     });
-    downstream.on("end", () => {
-      finish("client", "fin");
-      upstream.end();
-    });
-    upstream.on("end", () => {
-      finish("server", "fin");
-      downstream.end();
-    });
+    downstream.on("data", toServer);
+    upstream.on("data", toClient);
+    downstream.on("end", () => toServer(null));
+    upstream.on("end", () => toClient(null));
     downstream.on("error", () => {
       finish("client", "rst");
       upstream.destroy();

@@ -24,7 +24,9 @@ export function registerEmulatorCommand(program: Command): void {
     .option("--require-sni", "refuse ClientHellos without SNI")
     .option("--lambda <mode>", "JITR Lambda: on, off or fail", "on")
     .option("--lambda-delay <ms>", "delay before each Lambda invocation", "0")
-    .action(async (o: { dataDir?: string; host: string; apiPort: string; mqttPort: string; endpoint?: string; tlsStack: string; requireSni?: boolean; lambda: string; lambdaDelay: string }) => {
+    .option("--jitr-lambda <file>", "the customer's JITR Lambda, run unchanged as ZTLambdaJITR: a Node.js (.js/.mjs/.cjs, exports.handler) or Python (.py, lambda_handler) file")
+    .option("--jitr-lambda-timeout <ms>", "its timeout (AWS's default: 3000)", "3000")
+    .action(async (o: { dataDir?: string; host: string; apiPort: string; mqttPort: string; endpoint?: string; tlsStack: string; requireSni?: boolean; lambda: string; lambdaDelay: string; jitrLambda?: string; jitrLambdaTimeout: string }) => {
       const { IotCoreEmulator } = await import("../cloud/emulator/emulator.ts");
       const { parseFaults } = await import("../cloud/emulator/faults.ts");
       let faults;
@@ -33,13 +35,23 @@ export function registerEmulatorCommand(program: Command): void {
       } catch (err) {
         throw new ZtError("emulator options", (err as Error).message);
       }
-      const emu = await IotCoreEmulator.start({ dataDir: o.dataDir ?? null, host: o.host, apiPort: port(o.apiPort, "--api-port"), mqttPort: port(o.mqttPort, "--mqtt-port"), faults, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
+      const timeoutMs = Number(o.jitrLambdaTimeout);
+      if (!/^\d+$/.test(o.jitrLambdaTimeout) || timeoutMs < 1) throw new ZtError("--jitr-lambda-timeout", `"${o.jitrLambdaTimeout}" is not a positive number of milliseconds`);
+      const emu = await IotCoreEmulator.start({
+        dataDir: o.dataDir ?? null,
+        host: o.host,
+        apiPort: port(o.apiPort, "--api-port"),
+        mqttPort: port(o.mqttPort, "--mqtt-port"),
+        faults,
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        ...(o.jitrLambda ? { jitrLambda: { file: o.jitrLambda, timeoutMs } } : {}),
+      });
       const stop = async () => {
         await emu.stop();
         process.exit(0);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
-      console.log(`zt-hil emulator ready: api ${emu.apiEndpoint} mqtt ${emu.host}:${emu.mqttPort}${o.endpoint ? ` endpoint ${o.endpoint}` : ""} tls-stack ${emu.faults.tlsStack}${emu.dataDir ? ` data ${emu.dataDir}` : " (in memory)"}`);
+      console.log(`zt-hil emulator ready: api ${emu.apiEndpoint} mqtt ${emu.host}:${emu.mqttPort}${o.endpoint ? ` endpoint ${o.endpoint}` : ""} tls-stack ${emu.faults.tlsStack}${o.jitrLambda ? ` jitr-lambda ${o.jitrLambda}` : ""}${emu.dataDir ? ` data ${emu.dataDir}` : " (in memory)"}`);
     });
 }

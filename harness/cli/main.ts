@@ -10,6 +10,7 @@ import { registerAnalyzeCommand } from "./analyze-command.ts";
 import { registerBusCommand } from "./bus-command.ts";
 import { registerCertCommands } from "./cert-commands.ts";
 import { registerEmulatorCommand } from "./emulator-command.ts";
+import { registerFaultsCommand } from "./faults-command.ts";
 import { registerPkiCommands } from "./pki-commands.ts";
 import { registerRigCommand } from "./rig-command.ts";
 
@@ -29,6 +30,7 @@ registerCertCommands(program);
 registerAnalyzeCommand(program);
 registerBusCommand(program);
 registerEmulatorCommand(program);
+registerFaultsCommand(program);
 registerRigCommand(program);
 for (const cmd of program.commands) {
   cmd.exitOverride().configureOutput(oneLineOutput);

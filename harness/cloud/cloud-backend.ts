@@ -100,7 +100,7 @@ export class InProcessEmulatorCloud implements CloudBackend {
   }
 
   static async start(cfg: Extract<Lab["cloud"], { kind: "emulator" }>, faults: Partial<Faults>): Promise<InProcessEmulatorCloud> {
-    const emulator = await IotCoreEmulator.start({ dataDir: cfg.dataDir ?? null, endpoint: cfg.endpoint, faults: { tlsStack: cfg.tlsStack, ...faults } });
+    const emulator = await IotCoreEmulator.start({ dataDir: cfg.dataDir ?? null, endpoint: cfg.endpoint, faults: { tlsStack: cfg.tlsStack, ...faults }, ...(cfg.jitrLambda ? { jitrLambda: cfg.jitrLambda } : {}) });
     return new InProcessEmulatorCloud(emulator, cfg.endpoint);
   }
 

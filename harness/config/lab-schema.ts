@@ -91,6 +91,8 @@ export const Cloud = z.discriminatedUnion("kind", [
     dataDir: z.string().optional(),
     /** The ATS endpoint name kits are provisioned with; each virtual rig's lab DNS points it at its capture point. */
     endpoint: HostName.default("ats.iot.zt-hil.test"),
+    /** The customer's JITR Lambda (Node.js or Python file, relative to the lab file's folder or absolute), run unchanged. */
+    jitrLambda: z.object({ file: z.string().min(1), timeoutMs: z.number().int().positive().default(3000) }).optional(),
   }),
   z.object({
     kind: z.literal("remote-emulator"),

@@ -2,8 +2,8 @@
  * Loading the lab and budget files. A bad file is a ConfigError naming the file, the path inside it
  * (rigs[1].power.kind) and what was expected, so the nightly log says exactly what to fix.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
@@ -45,7 +45,14 @@ export function labFile(root = process.cwd()): string {
 }
 
 export function loadLab(file = labFile()): Lab {
-  return loadYaml(file, Lab);
+  const lab = loadYaml(file, Lab);
+  // A customer's Lambda file is named relative to the lab file, and must be there.
+  if (lab.cloud.kind === "emulator" && lab.cloud.jitrLambda) {
+    const f = resolve(dirname(file), lab.cloud.jitrLambda.file);
+    if (!existsSync(f)) throw new ConfigError(file, `cloud.jitrLambda.file: ${f} does not exist`);
+    lab.cloud.jitrLambda.file = f;
+  }
+  return lab;
 }
 
 export function loadBudgets(file = resolve(process.cwd(), "rigs/budgets.yaml")): Budgets {

@@ -110,7 +110,14 @@ export class KitClient {
     const id = this.nextId++;
     // json.dumps spacing, as mchp_aws_zt_kit.py sends it
     const json = JSON.stringify({ method, params, id }).replace(/":/g, '": ').replace(/,"/g, ', "');
-    const data = await this.ok(`board:app(${Buffer.from(json, "ascii").toString("hex")})`, timeoutMs);
+    let data: Buffer;
+    try {
+      data = await this.ok(`board:app(${Buffer.from(json, "ascii").toString("hex")})`, timeoutMs);
+    } catch (err) {
+      // Name the method, not its hex: "kit app saveCredentials: no reply within 15000 ms".
+      if (err instanceof KitProtocolError && /no reply within/.test(err.message)) throw new KitProtocolError(`kit app ${method}`, `no reply within ${timeoutMs ?? this.timeoutMs} ms (${this.link.description})`);
+      throw err;
+    }
     let reply: { result: T | null; error: AppError | null; id: number };
     try {
       reply = JSON.parse(data.toString("latin1")) as typeof reply;

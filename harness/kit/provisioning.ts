@@ -9,7 +9,7 @@ import { parseCsr } from "../pki/cert-io.ts";
 import { rawPublicKey } from "../pki/keys.ts";
 import type { Pki } from "../pki/pki-dir.ts";
 import { x509 } from "../pki/x509.ts";
-import { step } from "../steps.ts";
+import { step, waitStep } from "../steps.ts";
 import type { KitClient } from "./kit-client.ts";
 import { KitProtocolError } from "./kit-client.ts";
 
@@ -44,10 +44,10 @@ export async function requestCsr(kit: KitClient, expectedKey: Buffer): Promise<B
 }
 
 export async function provisionKit(kit: KitClient, pki: Pki, opts: ProvisionOptions): Promise<Provisioned> {
-  const id = await step("kit init: serial number and slot-0 public key", () => readIdentity(kit));
-  const csr = await step("kit genCsr: CSR signed by slot 0", () => requestCsr(kit, id.publicKey));
+  const id = await waitStep("kit init: serial number and slot-0 public key", () => readIdentity(kit));
+  const csr = await waitStep("kit genCsr: CSR signed by slot 0", () => requestCsr(kit, id.publicKey));
   const deviceCert = await step(`device certificate from the CSR, signed by "${pki.signer.cert.subject}"`, () => signDeviceCsr(parseCsr(csr, "the kit's CSR"), pki.signer));
-  await step(`kit saveCredentials: host ${opts.hostName}, device and signer certificates, root CA key`, () =>
+  await waitStep(`kit saveCredentials: host ${opts.hostName}, device and signer certificates, root CA key`, () =>
     kit.app("saveCredentials", {
       hostName: opts.hostName,
       deviceCert: Buffer.from(deviceCert.rawData).toString("hex"),
@@ -55,6 +55,6 @@ export async function provisionKit(kit: KitClient, pki: Pki, opts: ProvisionOpti
       signerCaPublicKey: rawPublicKey(pki.root.key).toString("hex"),
     }),
   );
-  await step(`kit setWifi: ${opts.ssid}`, () => kit.app("setWifi", { ssid: opts.ssid, psk: opts.psk }));
+  await waitStep(`kit setWifi: ${opts.ssid}`, () => kit.app("setWifi", { ssid: opts.ssid, psk: opts.psk }));
   return { ...id, csr, deviceCert };
 }

@@ -30,7 +30,7 @@ test("one worker per rig: a second holder gets the other rig, a third waits and 
 
 test("a rig that cannot be opened is an infrastructure error, not a test verdict", async () => {
   const cloud = { mqtt: { host: "127.0.0.1", port: 8883 }, serverTrustPem: null } as unknown as CloudBackend;
-  const err = await openRig(lab.rigs[1]!, cloud, { stateRoot: "/tmp", ateccSlowFactor: 1 }).then(() => null, (e: unknown) => e);
+  const err = await openRig(lab.rigs[1]!, cloud, { stateRoot: "/tmp" }).then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(InfrastructureError);
   expect(String((err as Error).message)).toMatch(/^\[infrastructure\] b: cannot open the rig: hid \/dev\/hidraw-none: cannot open/);
 });

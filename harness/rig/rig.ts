@@ -24,6 +24,8 @@ import { servePorts, type ServedPorts } from "../../rigs/virtual-kit/ports.ts";
 import { InfrastructureError } from "./rig-lock.ts";
 import { SigrokCapture, type BusCapture } from "../bus/bus-capture.ts";
 import { BusTrace } from "../../rigs/virtual-kit/atecc508a/bus-trace.ts";
+import { NO_FAULTS, type FaultSettings } from "../faults/catalog.ts";
+import { createRootCa } from "../pki/ca.ts";
 
 export interface OpenRig {
   rig: Rig;
@@ -96,23 +98,28 @@ function twinBusCapture(twin: VirtualKit, file: string): BusCapture {
   return cap;
 }
 
-async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, slowFactor: number): Promise<RigDrivers> {
+async function openVirtual(rig: Rig, cloud: CloudBackend, stateRoot: string, faults: FaultSettings): Promise<RigDrivers> {
   const t = rig.kit.transport;
   if (t.kind !== "virtual") throw new Error("unreachable");
   if (!cloud.serverTrustPem) throw new InfrastructureError(rig.name, `a virtual kit needs a cloud whose server CA it can trust (${cloud.description} gives none)`);
   // The kit reaches the cloud through an in-line recorder, the capture point of a virtual rig, on port
   // 8883 of a loopback address of its own; the twin's lab DNS gives that address for the cloud's name.
   const wire = new Recorder({ target: cloud.mqtt, listenHost: "free-loopback", listenPort: 8883 });
+  wire.shape = { ...faults.link };
   await wire.start();
+  // Field failures the twin carries (harness/faults/catalog.ts): a root that did not issue the server
+  // chain, an AP whose passphrase changed, a DNS without the endpoint.
+  const trust = faults.twin.untrustedServer ? [Buffer.from((await createRootCa()).cert.rawData)] : pemBundle(cloud.serverTrustPem, `${cloud.description} server CA`);
   const twin = new VirtualKit({
     stateDir: join(stateRoot, rig.name),
     timing: t.timing,
     winc: rig.kit.winc,
-    trust: pemBundle(cloud.serverTrustPem, `${cloud.description} server CA`),
-    ap: { ssid: rig.wifi.ssid, psk: rig.wifi.psk },
-    hosts: { [cloud.endpointName]: wire.address.host },
+    trust,
+    ap: { ssid: rig.wifi.ssid, psk: faults.twin.apPsk ?? rig.wifi.psk },
+    hosts: faults.twin.dnsMissing ? {} : { [cloud.endpointName]: wire.address.host },
   });
-  twin.chip.faults.slowFactor = slowFactor;
+  twin.chip.faults.slowFactor = faults.twin.ateccSlowFactor;
+  twin.firmware.faults.powerCutOn = faults.twin.powerCutOn;
   const ports: ServedPorts = await servePorts(twin, { hid: 0, console: { kind: "tcp", port: 0 }, control: 0 });
   const ctl = await jsonLineClient(ports.control);
   const kit = new KitClient(await TcpReportLink.open("127.0.0.1", ports.hid));
@@ -175,10 +182,15 @@ async function openReal(rig: Rig, cloud: CloudBackend): Promise<RigDrivers> {
 }
 
 /** Open a rig's drivers and check its health: an unhealthy rig is an InfrastructureError. */
-export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: string; ateccSlowFactor: number }): Promise<OpenRig> {
+export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: string; faults?: FaultSettings }): Promise<OpenRig> {
+  const faults = opts.faults ?? NO_FAULTS();
+  const clean = NO_FAULTS();
+  if (rig.kit.transport.kind !== "virtual" && JSON.stringify([faults.twin, faults.link]) !== JSON.stringify([clean.twin, clean.link])) {
+    throw new InfrastructureError(rig.name, "ZT_FAULTS asks for twin or link faults, which only a virtual rig can inject (a real rig's faults are its own)");
+  }
   let drivers: RigDrivers;
   try {
-    drivers = rig.kit.transport.kind === "virtual" ? await openVirtual(rig, cloud, opts.stateRoot, opts.ateccSlowFactor) : await openReal(rig, cloud);
+    drivers = rig.kit.transport.kind === "virtual" ? await openVirtual(rig, cloud, opts.stateRoot, faults) : await openReal(rig, cloud);
   } catch (err) {
     if (err instanceof InfrastructureError) throw err;
     throw new InfrastructureError(rig.name, `cannot open the rig: ${(err as Error).message}`);
@@ -195,6 +207,9 @@ export async function openRig(rig: Rig, cloud: CloudBackend, opts: { stateRoot: 
       throw new InfrastructureError(rig.name, `health check failed: ${(err as Error).message}`);
     }
   });
+  // Chip faults start after the health check: the field failure is a secure element that fails later.
+  const { crcErrors, wakeFailures } = faults.twin;
+  if (open.control && (crcErrors || wakeFailures)) await step(`fault: ATECC CRC errors ${crcErrors}, wake failures ${wakeFailures}`, () => open.control!({ cmd: "fault", crcErrors, wakeFailures }));
   return open;
 }
 

@@ -2,87 +2,19 @@
  * The HIL suite under named faults and scaled budgets: run specs in a nested Playwright process on a
  * lab of its own (its own rigs, locks and PKI), and check they fail, and fail saying why.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { parseLabFaults } from "./lab-faults.ts";
 import { acquireRig } from "./rig-lock.ts";
 import type { Rig } from "../config/lab-schema.ts";
 import { hostname } from "node:os";
-
-interface NestedRun {
-  code: number | null;
-  output: string;
-  /** The nested run's reports directory (ZT_REPORTS_DIR): results.json, html/, junit.xml, allure-results/. */
-  reports: string;
-}
-
-/** A rig name of the test's own (test ids of one file share their first characters: hash the whole id). */
-const nestedRigName = (info: ReturnType<typeof test.info>) => `nested-${createHash("sha256").update(info.testId).digest("hex").slice(0, 10)}`;
-
-/**
- * Run specs in a nested Playwright process on a one-rig lab of its own, with the configuration's own
- * reporters writing to a reports directory of its own (or `reporter` instead), and no --workers: the
- * lab decides.
- */
-function nestedRun(spec: string, env: Record<string, string>, info: ReturnType<typeof test.info>, extra: string[] = [], reporter?: string): Promise<NestedRun> {
-  const name = nestedRigName(info);
-  const lab = info.outputPath("lab.yaml");
-  const reports = info.outputPath("reports");
-  writeFileSync(
-    lab,
-    `version: 1
-cloud: { kind: emulator }
-pki: { dir: ${JSON.stringify(info.outputPath("pki"))} }
-rigs:
-  - name: ${name}
-    class: virtual
-    kit: { transport: { kind: virtual, timing: instant }, console: { kind: virtual } }
-    power: { kind: virtual }
-    capture: { kind: recorder }
-`,
-  );
-  return new Promise((resolve) => {
-    const child = spawn("npx", ["playwright", "test", "--project=hil", spec, ...(reporter ? [`--reporter=${reporter}`] : []), `--output=${info.outputPath("results")}`, ...extra], {
-      env: { ...process.env, ...env, ZT_LAB: lab, ZT_REPORTS_DIR: reports },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    // eslint-disable-next-line no-control-regex
-    child.on("exit", (code) => resolve({ code, output: output.replace(/\x1b\[[0-9;]*m/g, ""), reports }));
-  });
-}
-
-interface JsonStep {
-  title: string;
-  error?: { message?: string };
-  steps?: JsonStep[];
-}
-interface JsonResult {
-  status: string;
-  errors: { message?: string }[];
-  steps: JsonStep[];
-  attachments: { name: string }[];
-  annotations: { type: string; description?: string }[];
-}
-
-/** The one test result of a nested run's results.json. */
-function onlyResult(r: NestedRun): JsonResult {
-  const data = JSON.parse(readFileSync(join(r.reports, "results.json"), "utf8")) as { suites: { specs: { tests: { results: JsonResult[] }[] }[] }[] };
-  const results = data.suites.flatMap((s) => s.specs.flatMap((sp) => sp.tests.flatMap((t) => t.results)));
-  expect(results).toHaveLength(1);
-  return results[0]!;
-}
+import { failedSteps, nestedRigName, nestedRun, onlyResult, type JsonStep } from "../testing/nested-run.ts";
 
 /** The first category whose messageRegex matches the whole message, as Allure (Java's matches()) decides. */
 const categoryOf = (categories: { name: string; messageRegex?: string }[], message: string) =>
   categories.find((c) => c.messageRegex && new RegExp(`^(?:${c.messageRegex.replace("(?s)", "")})$`, "s").test(message))?.name;
 
-const failedSteps = (steps: JsonStep[]): JsonStep[] => steps.flatMap((s) => [...(s.error ? [s] : []), ...failedSteps(s.steps ?? [])]);
 
 test("ZT_FAULTS=strict-tls: the failing wait is a failing step that leads with the capture's verdict; the evidence and the run's facts are in every report", async ({}, info) => {
   test.setTimeout(150_000);
@@ -93,7 +25,8 @@ test("ZT_FAULTS=strict-tls: the failing wait is a failing step that leads with t
   expect(r.code).toBe(1);
   expect(r.output).toContain("Running 1 test using 1 worker"); // a one-rig lab gets one worker
   const result = onlyResult(r);
-  expect(result.errors[0]!.message).toMatch(/^(Error: |DiagnosedError: )?on the wire: server alert handshake_failure after ClientHello, on all \d+ connections; the cloud refused \d+× TLS: no shared cipher/);
+  // The known fault first, then the last connection's verdict and what the cloud refused.
+  expect(result.errors[0]!.message).toMatch(/^(Error: |DiagnosedError: )?strict-tls: server alert handshake_failure right after a ClientHello without supported_groups: a strict TLS stack refuses the kit's hello; on the wire: server alert handshake_failure after ClientHello, on all \d+ connections; the cloud refused \d+× TLS: no shared cipher/);
   expect(failedSteps(result.steps).map((s) => s.title)).toContain("the certificate is activated by the JITR Lambda");
   expect(result.attachments.map((a) => a.name)).toEqual(expect.arrayContaining(["diagnosis", "capture analysis (JSON)", "cloud events (JSON)", "kit capture (pcap)", `console ${result.annotations.find((a) => a.type === "rig")!.description}`]));
   const facts = Object.fromEntries(result.annotations.map((a) => [a.type, a.description]));
@@ -114,6 +47,8 @@ test("ZT_FAULTS=strict-tls: the failing wait is a failing step that leads with t
   expect(allureResults[0]!.labels).toEqual(expect.arrayContaining([{ name: "faults", value: "strict-tls" }, { name: "kit_serial", value: facts["kit serial"] }]));
   // Allure files the failure under TLS, and a Lambda failure under JITR.
   expect(categoryOf(categories, allureResults[0]!.statusDetails.message)).toBe("TLS");
+  expect(categoryOf(categories, "jitr-lambda-off / jitr-lambda-fail: every completed handshake (3) was followed by a server alert and close")).toBe("JITR");
+  expect(categoryOf(categories, "DiagnosedError: wifi-wrong-psk: the kit never joined the access point")).toBe("Network (Wi-Fi, DNS, TCP)");
   expect(categoryOf(categories, "on the wire: handshake complete, no CONNACK; the JITR Lambda ZTLambdaJITR did not run")).toBe("JITR");
   expect(categoryOf(categories, "[infrastructure] rig-1: health check failed")).toMatch(/^Infrastructure/);
 });
@@ -149,19 +84,9 @@ test("a rig another process holds: the run waits ZT_RIG_WAIT_MS, then fails as [
 
 test("ZT_BUDGET_SCALE=0.001: the latency spec fails naming each operation over budget", async ({}, info) => {
   test.setTimeout(120_000);
-  const r = await nestedRun("specs/crypto-latency.spec.ts", { ZT_BUDGET_SCALE: "0.001", ZT_LATENCY_SAMPLES: "2" }, info, ["--grep", "JSON methods"]);
+  const r = await nestedRun("specs/crypto-latency.spec.ts", { ZT_BUDGET_SCALE: "0.001", ZT_LATENCY_SAMPLES: "2" }, info, { extra: ["--grep", "JSON methods"] });
   expect(r.code).toBe(1);
   for (const op of ["init", "genCsr", "genKey"]) expect(r.output).toMatch(new RegExp(`${op} (p50|p95|max) [\\d.]+ ms exceeds its budget of [\\d.]+ ms`));
-});
-
-test("ZT_FAULTS parsing names what is wrong", () => {
-  expect(parseLabFaults("jitr-lambda-off, lambda-delay=250,strict-tls,slow-atecc=2.5")).toEqual({
-    cloud: { lambda: "off", lambdaDelayMs: 250, tlsStack: "openssl" },
-    ateccSlowFactor: 2.5,
-    names: ["jitr-lambda-off", "lambda-delay=250", "strict-tls", "slow-atecc=2.5"],
-  });
-  expect(() => parseLabFaults("lambda-delay")).toThrow(/ZT_FAULTS: lambda-delay needs a positive delay in ms/);
-  expect(() => parseLabFaults("melt-down")).toThrow(/unknown fault "melt-down"/);
 });
 
 test("`--list` under CI=true exits 0 and writes no report; the CI gate fails a run whose results show a skip", async ({}, info) => {

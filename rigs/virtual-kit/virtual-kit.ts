@@ -43,6 +43,7 @@ export class VirtualKit extends EventEmitter {
     this.firmware = new Firmware(this.chip, wincOptions, (text) => this.consoleOut(text));
     this.firmware.on("hid", (report: Buffer) => this.emit("hid", report));
     this.firmware.on("twin-error", (err: unknown) => this.emit("twin-error", err));
+    this.firmware.on("power-cut", () => this.power("off"));
   }
 
   private consoleOut(text: string): void {

@@ -45,7 +45,9 @@ export interface EmulatorEvent {
     | "connected"
     | "disconnected"
     | "subscribed"
-    | "published";
+    | "published"
+    | "revoked"
+    | "taken-over";
   detail: Record<string, unknown>;
 }
 
@@ -58,6 +60,9 @@ interface ConnectionContext {
 type ZtStream = Duplex & { zt?: ConnectionContext };
 
 const ALERT_CERTIFICATE_UNKNOWN = 46;
+/** Sent as OpenSSL sends them for a client certificate outside its validity: past notAfter, before notBefore. */
+const ALERT_CERTIFICATE_EXPIRED = 45;
+const ALERT_BAD_CERTIFICATE = 42;
 
 /** Device connections the emulator holds at once (a fleet benchmark's worth; AWS's limits are per account). */
 export const MAX_DEVICE_CONNECTIONS = 4096;
@@ -109,7 +114,10 @@ export class DataPlane extends EventEmitter {
       },
     });
     dp = new DataPlane(broker, iot, shadows, identity, faults, lambdas, keyLogDir, keyLog);
-    broker.on("clientReady", (c) => dp!.presence(c, "connected"));
+    broker.on("clientReady", (c) => {
+      dp!.presence(c, "connected");
+      dp!.afterConnack(c);
+    });
     broker.on("clientDisconnect", (c) => dp!.presence(c, "disconnected"));
     return dp;
   }
@@ -191,7 +199,7 @@ export class DataPlane extends EventEmitter {
     const verdict = this.authenticate(leaf);
     if (!verdict.ok) {
       this.event("refused", { remote, reason: verdict.reason, certificateId: verdict.certId });
-      return refuse(ALERT_CERTIFICATE_UNKNOWN);
+      return refuse(verdict.reason === "certificate expired" ? ALERT_CERTIFICATE_EXPIRED : verdict.reason === "certificate not yet valid" ? ALERT_BAD_CERTIFICATE : ALERT_CERTIFICATE_UNKNOWN);
     }
     stream.zt = { certId: verdict.certId, certArn: this.iot.arn("cert", verdict.certId), remote };
     stream.on(
@@ -207,11 +215,15 @@ export class DataPlane extends EventEmitter {
   private authenticate(der: Buffer): { ok: true; certId: string } | { ok: false; certId: string; reason: string } {
     const cert = new X509Certificate(der);
     const certId = createHash("sha256").update(der).digest("hex");
-    const now = Date.now();
+    const now = Date.now() + this.faults.clockOffsetMs;
     if (now < new Date(cert.validFrom).getTime()) return { ok: false, certId, reason: "certificate not yet valid" };
     if (now > new Date(cert.validTo).getTime()) return { ok: false, certId, reason: "certificate expired" };
     const known = this.iot.store.state.certs[certId];
     if (known) {
+      if (known.status === "ACTIVE" && this.faults.revokeOnActivate) {
+        this.iot.updateCertificate(certId, "REVOKED");
+        this.event("revoked", { certificateId: certId, reason: "fault: revokeOnActivate" });
+      }
       if (known.status === "ACTIVE") return { ok: true, certId };
       if (known.status === "PENDING_ACTIVATION" && known.caId) {
         const ca = this.iot.store.state.cas[known.caId];
@@ -254,6 +266,7 @@ export class DataPlane extends EventEmitter {
   }
 
   private allowed(ctx: ConnectionContext & PolicyContext, action: string, kind: string, name: string): boolean {
+    if ((this.faults.policyDeny as string[]).includes(action)) return false;
     const docs = this.iot.policiesOf(ctx.certArn).map((p) => p.document);
     return isAllowed(docs, action, this.iot.arn(kind, name), ctx);
   }
@@ -303,6 +316,15 @@ export class DataPlane extends EventEmitter {
     }
     this.event("subscribed", { clientId: client.id, topic: sub.topic });
     cb(null, { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 });
+    const takeover = this.faults.takeoverAfterMs;
+    if (takeover !== null) {
+      // Another connection with the same client ID: AWS keeps the newer one and closes this one.
+      setTimeout(() => {
+        if (client.closed) return;
+        this.event("taken-over", { clientId: client.id, reason: "fault: takeoverAfterMs (duplicate client ID)" });
+        client.close();
+      }, takeover);
+    }
   }
 
   private authorizeForward<P extends PublishPacket>(client: Client, packet: P): P | null {
@@ -355,13 +377,22 @@ export class DataPlane extends EventEmitter {
       const fail = this.faults.lambda === "fail";
       setTimeout(() => {
         this.event("lambda-invoked", { rule: inv.rule, function: inv.fn, event: inv.event });
-        const run = fail ? Promise.reject(new Error("fault: lambda=fail")) : fn(inv.event);
+        // The invocation's log lines (a customer's Lambda prints them; CloudWatch keeps them on AWS).
+        const log: string[] = [];
+        const run = fail ? Promise.reject(new Error("fault: lambda=fail")) : fn(inv.event, (line) => log.push(line));
         run.then(
-          (result) => this.event("lambda-succeeded", { rule: inv.rule, function: inv.fn, result }),
-          (err: Error) => this.event("lambda-failed", { rule: inv.rule, function: inv.fn, error: err.message }),
+          (result) => this.event("lambda-succeeded", { rule: inv.rule, function: inv.fn, result, ...(log.length ? { log } : {}) }),
+          (err: Error) => this.event("lambda-failed", { rule: inv.rule, function: inv.fn, error: err.message, ...(log.length ? { log } : {}) }),
         );
       }, delay);
     }
+  }
+
+  /** Faults that act once a device has its CONNACK. */
+  private afterConnack(client: Client): void {
+    if (!this.faults.dropAfterConnack || !(client.conn as ZtStream).zt) return;
+    this.event("refused", { clientId: client.id, reason: "fault: dropAfterConnack" });
+    setImmediate(() => client.close());
   }
 
   private presence(client: Client, kind: "connected" | "disconnected"): void {

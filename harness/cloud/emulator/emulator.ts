@@ -15,6 +15,7 @@ import { DEFAULT_FAULTS, type Faults } from "./faults.ts";
 import { createHttpApi } from "./http-api.ts";
 import { IotService } from "./iot-service.ts";
 import type { LambdaHandler } from "./rules.ts";
+import { externalLambda, lambdaRuntime } from "./external-lambda.ts";
 import { serverIdentity } from "./server-identity.ts";
 import { Shadows } from "./shadows.ts";
 import { Store } from "./store.ts";
@@ -35,6 +36,11 @@ export interface EmulatorOptions {
   endpoint?: string;
   /** TLS handshake time limit for device connections, ms (default 10 s). */
   handshakeTimeoutMs?: number;
+  /**
+   * The customer's JITR Lambda (a .js/.mjs/.cjs or .py handler file) run as ZTLambdaJITR instead of
+   * zt-hil's, with its timeout in ms (default 3000, AWS's).
+   */
+  jitrLambda?: { file: string; timeoutMs?: number };
 }
 
 /** Credentials the SDK needs to sign requests; the emulator does not check them. */
@@ -63,6 +69,7 @@ export class IotCoreEmulator extends EventEmitter {
   }
 
   static async start(opts: EmulatorOptions = {}): Promise<IotCoreEmulator> {
+    if (opts.jitrLambda) lambdaRuntime(opts.jitrLambda.file); // a missing or unknown handler file fails before anything listens
     const dataDir = opts.dataDir ?? null;
     const host = opts.host ?? "127.0.0.1";
     const store = new Store(dataDir);
@@ -100,7 +107,13 @@ export class IotCoreEmulator extends EventEmitter {
       emu.events.push(e);
       emu.emit("event", e);
     });
-    lambdas.set(JITR_LAMBDA_NAME, makeJitrHandler(emu.iotClient(), region) as LambdaHandler);
+    const accountId = iot.account.accountId;
+    lambdas.set(
+      JITR_LAMBDA_NAME,
+      opts.jitrLambda
+        ? externalLambda({ file: opts.jitrLambda.file, functionName: JITR_LAMBDA_NAME, region, accountId, endpoint: () => emu.apiEndpoint, credentials: EMULATOR_CREDENTIALS, ...(opts.jitrLambda.timeoutMs ? { timeoutMs: opts.jitrLambda.timeoutMs } : {}) })
+        : (makeJitrHandler(emu.iotClient(), region) as LambdaHandler),
+    );
     return emu;
   }
 

@@ -18,7 +18,8 @@ export function parseRuleSql(sql: string): ParsedSql {
   return { fields: m[1] === "*" ? "*" : m[1]!.split(",").map((f) => f.trim()), from: m[2]! };
 }
 
-export type LambdaHandler = (event: unknown) => Promise<unknown>;
+/** A Lambda as the emulator runs it: the event in, the result out; `log` receives its log lines (CloudWatch's). */
+export type LambdaHandler = (event: unknown, log?: (line: string) => void) => Promise<unknown>;
 
 export function functionName(arn: string): string {
   return arn.split(":function:")[1]?.split(":")[0] ?? arn;

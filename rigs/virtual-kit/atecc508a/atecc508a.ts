@@ -55,6 +55,8 @@ export class Atecc508a {
   private tempKey: Buffer | null = null;
   private sha: ReturnType<typeof createHash> | null = null;
   readonly faults: AteccFaults = { slowFactor: 1, crcErrors: 0, wakeFailures: 0 };
+  /** Called with each command's opcode as it starts executing (the twin's fault hooks; not a chip behaviour). */
+  onCommand: ((opcode: number) => void) | null = null;
   /** Where the chip's bus traffic is recorded while a bus capture runs (null: not recording). */
   trace: BusTrace | null = null;
 
@@ -207,6 +209,7 @@ export class Atecc508a {
     }
     const startedAt = performance.now();
     const cmd = decodeCommand(packet);
+    if ("opcode" in cmd) this.onCommand?.(cmd.opcode);
     let response: Buffer;
     let opcode = -1;
     if ("status" in cmd) response = statusResponse(cmd.status);

@@ -94,10 +94,10 @@ export function parsonParse(text: string): Json | null {
   return null;
 }
 
-const isObject = (v: Json | undefined | null): v is { [k: string]: Json } => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isObject = (v: Json | undefined | null): v is { [k: string]: Json } => typeof v === "object" && v !== null && !Array.isArray(v);
 const own = (o: { [k: string]: Json } | null, k: string): Json | undefined => (o && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 /** json_object_get_string: the string, or NULL. */
-const getString = (o: { [k: string]: Json } | null, k: string): string | null => {
+export const getString = (o: { [k: string]: Json } | null, k: string): string | null => {
   const v = own(o, k);
   return typeof v === "string" ? v : null;
 };

@@ -15,7 +15,7 @@ import { AteccClient, type AteccPort } from "../../../harness/kit/atecc-client.t
 import { AteccAsleepError, WAKE_RESPONSE, type Atecc508a } from "../atecc508a/atecc508a.ts";
 import type { WincOptions } from "../winc1500/winc1500.ts";
 import { ateccCrypto } from "./atecc-crypto.ts";
-import { Application, STATE, STATUS, StatusGlobal } from "./app.ts";
+import { Application, getString, isObject, parsonParse, STATE, STATUS, StatusGlobal } from "./app.ts";
 import { FirmwareConsole } from "./console.ts";
 import { Cryptoauthlib } from "./cryptoauthlib.ts";
 import { SLOT } from "./credentials.ts";
@@ -67,6 +67,9 @@ class Boot {
     for (const s of [...this.sleepers]) s();
   }
 }
+
+/** The ATECC508A's Write opcode (a power cut during saveCredentials lands on its first slot write). */
+const ATECC_WRITE = 0x12;
 
 export class Firmware extends EventEmitter {
   provisioningState: number = STATE.detect;
@@ -126,7 +129,10 @@ export class Firmware extends EventEmitter {
     const app = new Application({ cal, status: this.status, console: this.console, setProvisioningState: (s) => (this.provisioningState = s) });
     this.interpreter = new KitInterpreter({
       deviceAddress: DEVICE_ADDRESS,
-      boardApplication: (json) => app.handle(json),
+      boardApplication: (json) => {
+        this.armPowerCut(json);
+        return app.handle(json);
+      },
       deviceWake: async () => (this.tryChip(epoch, () => this.chip.wake().equals(WAKE_RESPONSE)) ? KIT_STATUS.success : KIT_STATUS.commFail),
       deviceIdle: async () => (this.tryChip(epoch, () => this.chip.idle()) ? KIT_STATUS.success : KIT_STATUS.commFail),
       deviceSleep: async () => (this.tryChip(epoch, () => this.chip.sleep()) ? KIT_STATUS.success : KIT_STATUS.commFail),
@@ -152,6 +158,27 @@ export class Firmware extends EventEmitter {
     );
     this.wifi = wifi;
     void this.main(boot, cal, wifi);
+  }
+
+  /**
+   * Field-failure injection, not firmware behaviour: when the host hands the kit the method named in
+   * `faults.powerCutOn`, the kit loses power just after that method's first ATECC write starts (the
+   * write itself completes: the chip's NVM is atomic per command). One shot.
+   */
+  readonly faults = { powerCutOn: null as string | null };
+
+  private armPowerCut(json: Buffer): void {
+    const method = this.faults.powerCutOn;
+    if (!method) return;
+    // As the application reads it: parson stops at the end of the object (the buffer has leftovers).
+    const command = parsonParse(json.toString("latin1"));
+    if (getString(isObject(command) ? command : null, "method") !== method) return;
+    this.faults.powerCutOn = null;
+    this.chip.onCommand = (opcode) => {
+      if (opcode !== ATECC_WRITE) return;
+      this.chip.onCommand = null;
+      setImmediate(() => this.emit("power-cut"));
+    };
   }
 
   powerOff(): void {
