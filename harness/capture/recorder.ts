@@ -3,9 +3,9 @@
  * server that writes every connection through it into a pcap, with synthesized headers and real
  * timestamps. Used where tcpdump cannot sit between the kit and the cloud (virtual rigs, CI without
  * capture rights). The pcap shows the client's real address and the server's real address and port.
- * It doubles as a link shaper for field failures (`shape`): a one-way delay on every chunk, and a TCP
- * reset of each connection after so many bytes from the server — recorded as what the kit's side of
- * the link saw.
+ * It doubles as a link shaper for field failures (`shape`): a one-way delay on every chunk, a TCP
+ * reset of each connection after so many bytes from the server, and a flow that dies silently once idle
+ * (a NAT's timeout) — recorded as what the kit's side of the link saw.
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { listenOnFreeLoopback } from "../transport/loopback.ts";
@@ -31,11 +31,16 @@ export interface LinkShape {
   latencyMs: number;
   /** Reset each connection (RST both ways) once this many bytes came from the server; null: never. */
   resetAfterServerBytes: number | null;
+  /**
+   * A flow idle this long dies silently: nothing more passes either way and nobody is told (the kit's
+   * later bytes are recorded, as sent; the server's are lost before the capture point); null: never.
+   */
+  idleDropMs: number | null;
 }
 
 export class Recorder implements CaptureSession {
   /** The link's faults for new chunks and connections; a clean link by default. */
-  shape: LinkShape = { latencyMs: 0, resetAfterServerBytes: null };
+  shape: LinkShape = { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null };
   file: string;
   readonly format = "pcap" as const;
   private server: Server | null = null;
@@ -123,8 +128,20 @@ export class Recorder implements CaptureSession {
       };
     };
     let fromServer = 0;
+    let lastActivity = Date.now();
+    let dead = false;
+    const alive = (from: "client" | "server", d: Buffer | null): boolean => {
+      const idle = this.shape.idleDropMs;
+      if (!dead && idle !== null && Date.now() - lastActivity > idle) dead = true;
+      if (dead) {
+        if (from === "client" && d) flow?.data("client", d, nowSeconds());
+        return false;
+      }
+      lastActivity = Date.now();
+      return true;
+    };
     const toServer = delayed((d) => {
-      if (closed || upstream.destroyed) return;
+      if (closed || upstream.destroyed || !alive("client", d)) return;
       if (!d) {
         finish("client", "fin");
         return void upstream.end();
@@ -133,7 +150,7 @@ export class Recorder implements CaptureSession {
       upstream.write(d);
     });
     const toClient = delayed((d) => {
-      if (closed || downstream.destroyed) return;
+      if (closed || downstream.destroyed || !alive("server", d)) return;
       if (!d) {
         finish("server", "fin");
         return void downstream.end();

@@ -27,7 +27,7 @@ export interface FaultSettings {
     powerCutOn: string | null;
   };
   /** The in-line recorder between kit and cloud, as a link shaper. */
-  link: { latencyMs: number; resetAfterServerBytes: number | null };
+  link: { latencyMs: number; resetAfterServerBytes: number | null; idleDropMs: number | null };
   /** Changes made through the cloud's own API (so they work on AWS too). */
   cloudActions: { deactivateSignerCa: boolean };
 }
@@ -35,7 +35,7 @@ export interface FaultSettings {
 export const NO_FAULTS = (): FaultSettings => ({
   cloud: {},
   twin: { ateccSlowFactor: 1, crcErrors: 0, wakeFailures: 0, apPsk: null, dnsMissing: false, untrustedServer: false, powerCutOn: null },
-  link: { latencyMs: 0, resetAfterServerBytes: null },
+  link: { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null },
   cloudActions: { deactivateSignerCa: false },
 });
 
@@ -106,6 +106,17 @@ export const FAULTS: FaultEntry[] = [
     red: { spec: "provisioning", symptom: "a slow link", expect: /link-latency: the server's first flight came \d+ ms or more after the ClientHello: a slow link/ },
     diagnose: "capture: the server answers the ClientHello only after a long round trip",
     apply: (s, v) => void (s.link.latencyMs = v),
+  },
+  {
+    name: "keepalive-lost",
+    value: { what: "ms a flow may idle before the NAT drops it", default: 3000 },
+    layer: "TCP",
+    field: "a NAT or firewall drops the idle flow without a word: the kit's reports and PINGREQs vanish, no PINGRESP ever comes, and v2.2.5 never notices (its Paho keepalive() has no PINGRESP timeout), so the shadow goes stale",
+    injectedBy: "recorder",
+    console: [],
+    red: { spec: "shadow", symptom: "the kit's reports stop arriving", expect: /keepalive-lost: the kit kept sending into a silent connection/ },
+    diagnose: "capture: after a quiet spell the kit sends records that nothing answers, and nobody closes the connection",
+    apply: (s, v) => void (s.link.idleDropMs = v),
   },
   {
     name: "strict-tls",
@@ -278,7 +289,7 @@ export const FAULTS: FaultEntry[] = [
     injectedBy: "twin",
     console: [],
     red: { spec: "crypto-latency", symptom: "exceeds its budget", expect: /(sign|genkey|ecdh|verify) (p50|p95|max) [\d.]+ ms exceeds its budget/ },
-    diagnose: "bus: ATECC execution times over the datasheet maxima",
+    diagnose: "bus (zt-hil bus decode, the latency spec): ATECC execution times over the datasheet maxima",
     apply: (s, v) => void (s.twin.ateccSlowFactor = v),
   },
   {
@@ -288,8 +299,8 @@ export const FAULTS: FaultEntry[] = [
     field: "noise on the I2C bus: responses fail their CRC",
     injectedBy: "twin",
     console: [ATECC_FAILED],
-    red: { spec: "provisioning", symptom: "error 260", expect: /atecc-crc-errors .*the kit never answered \w+, an ATECC508A operation/ },
-    diagnose: "bus: responses whose CRC does not match",
+    red: { spec: "provisioning", symptom: "the kit never answers an ATECC method", expect: /atecc-crc-errors .*the kit never answered \w+, an ATECC508A operation/ },
+    diagnose: "kit protocol (in-test): an ATECC method never answered; bus (zt-hil bus decode): responses whose CRC does not match",
     apply: (s, v) => void (s.twin.crcErrors = v),
   },
   {
@@ -299,8 +310,8 @@ export const FAULTS: FaultEntry[] = [
     field: "the secure element does not wake (a failing part, a brown-out)",
     injectedBy: "twin",
     console: [ATECC_FAILED],
-    red: { spec: "provisioning", symptom: "error 260", expect: /atecc-wake-failure .*the kit never answered \w+, an ATECC508A operation/ },
-    diagnose: "bus: wake answered 0x07 (self-test failure) instead of 0x11",
+    red: { spec: "provisioning", symptom: "the kit never answers an ATECC method", expect: /atecc-wake-failure .*the kit never answered \w+, an ATECC508A operation/ },
+    diagnose: "kit protocol (in-test): an ATECC method never answered; bus (zt-hil bus decode): wake answered 0x07 (self-test failure) instead of 0x11",
     apply: (s, v) => void (s.twin.wakeFailures = v),
   },
   {
@@ -310,7 +321,7 @@ export const FAULTS: FaultEntry[] = [
     injectedBy: "power",
     console: [],
     red: { spec: "provisioning", symptom: "no reply to saveCredentials", expect: /power-cut-during-save: the kit lost power while it handled saveCredentials/ },
-    diagnose: "transcript: saveCredentials sent, never answered; the kit boots unprovisioned",
+    diagnose: "kit protocol (in-test): saveCredentials sent, never answered, and the kit has no power",
     apply: (s) => void (s.twin.powerCutOn = "saveCredentials"),
   },
 ];

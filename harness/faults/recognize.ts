@@ -27,7 +27,10 @@ export interface DiagnoseInput {
   kit?: { unanswered: string | null; powered: boolean | null };
 }
 
+/** A duration in milliseconds (handshake phases are kept in ms). */
 const ms = (t: number) => `${Math.round(t)} ms`;
+/** A capture time (seconds from the first packet) as the evidence shows it: "+1.234 s". */
+const at = (t: number) => `+${t.toFixed(3)} s`;
 const conn = (c: TlsConnectionReport) => `connection #${c.index} (${c.client} → ${c.server})`;
 const lastBefore = (c: TlsConnectionReport, side: "client" | "server", time: number) => c.messages.filter((m) => m.from === side && m.type !== "Alert" && m.time <= time).at(-1);
 /**
@@ -64,7 +67,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: noGroups.length ? ["strict-tls"] : ["strict-tls"],
       summary: `server alert ${x.alert} right after a ClientHello${noGroups.length ? " without supported_groups" : ""}: a strict TLS stack refuses the kit's hello`,
-      evidence: strict.slice(0, 3).map((y) => `${conn(y.c)}: ClientHello (extensions: ${y.c.extensions.map((e) => e.name).join(", ") || "none"}), server alert ${y.alert} at ${ms(y.time)}`).concat(strict.length > 3 ? [`… and ${strict.length - 3} more connection(s) the same`] : []),
+      evidence: strict.slice(0, 3).map((y) => `${conn(y.c)}: ClientHello (extensions: ${y.c.extensions.map((e) => e.name).join(", ") || "none"}), server alert ${y.alert} at ${at(y.time)}`).concat(strict.length > 3 ? [`… and ${strict.length - 3} more connection(s) the same`] : []),
     });
   }
 
@@ -73,7 +76,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: ["require-sni"],
       summary: `server alert unrecognized_name after a ClientHello ${sni[0]!.c.sni ? `for "${sni[0]!.c.sni}"` : "without server_name"}: the endpoint needs SNI (v2.2.5 never sends it)`,
-      evidence: sni.slice(0, 3).map((y) => `${conn(y.c)}: SNI ${y.c.sni ?? "absent"}, server alert unrecognized_name at ${ms(y.time)}`),
+      evidence: sni.slice(0, 3).map((y) => `${conn(y.c)}: SNI ${y.c.sni ?? "absent"}, server alert unrecognized_name at ${at(y.time)}`),
     });
   }
 
@@ -84,7 +87,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: ["untrusted-server-chain"],
       summary: `the kit refused the server's chain (client alert ${y.alert} after ${y.after}): it does not trust "${y.c.serverCertificates.at(-1)!.issuer}"`,
-      evidence: untrusted.slice(0, 3).map((z) => `${conn(z.c)}: server chain ${z.c.serverCertificates.map((s) => `"${s.subject}"`).join(" ← ")}, client alert ${z.alert} at ${ms(z.time)}`),
+      evidence: untrusted.slice(0, 3).map((z) => `${conn(z.c)}: server chain ${z.c.serverCertificates.map((s) => `"${s.subject}"`).join(" ← ")}, client alert ${z.alert} at ${at(z.time)}`),
     });
   }
 
@@ -100,7 +103,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: [fault],
       summary: `server alert ${alert} after the kit's ${hits[0]!.after}: the device certificate "${leaf.subject}" is ${meaning}`,
-      evidence: hits.slice(0, 3).map((y) => `${conn(y.c)}: client certificate "${y.c.clientAuth.clientChain[0]!.subject}" sent, server alert ${alert} at ${ms(y.time)}`),
+      evidence: hits.slice(0, 3).map((y) => `${conn(y.c)}: client certificate "${y.c.clientAuth.clientChain[0]!.subject}" sent, server alert ${alert} at ${at(y.time)}`),
     });
   }
 
@@ -110,7 +113,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: ["link-reset"],
       summary: `TCP reset before the TLS handshake completed (by the ${c.closed!.by === "server" ? "server side" : "kit"}), on ${resets.length} of ${all.length} connection(s): a middlebox or the link resets the kit`,
-      evidence: resets.slice(0, 3).map((r) => `${conn(r)}: last message ${r.messages.filter((m) => m.type !== "Alert").at(-1)?.type ?? "none"}, RST from the ${r.closed!.by} at ${ms(r.closed!.time)}`),
+      evidence: resets.slice(0, 3).map((r) => `${conn(r)}: last message ${r.messages.filter((m) => m.type !== "Alert").at(-1)?.type ?? "none"}, RST from the ${r.closed!.by} at ${at(r.closed!.time)}`),
     });
   }
 
@@ -120,6 +123,24 @@ function fromCapture(report: CaptureReport): Finding[] {
       faults: ["link-latency"],
       summary: `the server's first flight came ${ms(Math.min(...slow.map((c) => c.phases.clientHelloToServerHelloDone!)))} or more after the ClientHello: a slow link`,
       evidence: slow.slice(0, 3).map((c) => `${conn(c)}: ClientHello → ServerHelloDone ${ms(c.phases.clientHelloToServerHelloDone!)}`),
+    });
+  }
+
+  // A flow that died silently: the kit keeps sending, nothing comes back, nobody closes.
+  const silent = all.filter((c) => {
+    if (!c.handshakeComplete || c.closed) return false;
+    const lastServer = c.messages.filter((m) => m.from === "server").at(-1)?.time ?? 0;
+    const after = c.messages.filter((m) => m.from === "client" && m.type === "ApplicationData" && m.time > lastServer);
+    return after.length > 0 && after.at(-1)!.time - lastServer >= 2;
+  });
+  if (silent.length) {
+    const c = silent.at(-1)!;
+    const lastServer = c.messages.filter((m) => m.from === "server").at(-1)!.time;
+    const after = c.messages.filter((m) => m.from === "client" && m.type === "ApplicationData" && m.time > lastServer);
+    found.push({
+      faults: ["keepalive-lost"],
+      summary: `the kit kept sending into a silent connection: ${after.length} record(s) up to ${ms((after.at(-1)!.time - lastServer) * 1000)} after the server's last, no answer and no close — a NAT or firewall dropped the idle flow (v2.2.5 never times out a missing PINGRESP)`,
+      evidence: [`${conn(c)}: server's last record at ${at(lastServer)}, kit records at ${after.slice(0, 5).map((m) => at(m.time)).join(", ")}${after.length > 5 ? ", …" : ""}, no FIN or RST`],
     });
   }
 
@@ -141,7 +162,7 @@ function fromCapture(report: CaptureReport): Finding[] {
       found.push({
         faults: ["jitr-lambda-off", "jitr-lambda-fail", "ca-deactivated", "cert-revoked", "lambda-delay"],
         summary: `every completed handshake (${refusedCert.length}) was followed by a server alert and close, no CONNACK: the cloud does not accept the kit's certificate — JITR never activated it (Lambda off, failing or slow), or its CA is inactive, or it was revoked`,
-        evidence: refusedCert.slice(0, 3).map((c) => `${conn(c)}: client chain ${c.clientAuth.clientChain.map((x) => `"${x.subject}"`).join(" ← ")}, CertificateVerify ${c.clientAuth.certificateVerify}, server alert ${refusal(c)!.description ?? "(encrypted)"} at ${ms(refusal(c)!.time)}`),
+        evidence: refusedCert.slice(0, 3).map((c) => `${conn(c)}: client chain ${c.clientAuth.clientChain.map((x) => `"${x.subject}"`).join(" ← ")}, CertificateVerify ${c.clientAuth.certificateVerify}, server alert ${refusal(c)!.description ?? "(encrypted)"} at ${at(refusal(c)!.time)}`),
       });
     }
   }
@@ -151,7 +172,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: ["broker-drop-after-handshake"],
       summary: `the server closed ${droppedBeforeMqtt.length} connection(s) right after the handshake, without an alert or any MQTT`,
-      evidence: droppedBeforeMqtt.slice(0, 3).map((c) => `${conn(c)}: handshake complete, server ${c.closed!.how} at ${ms(c.closed!.time)}`),
+      evidence: droppedBeforeMqtt.slice(0, 3).map((c) => `${conn(c)}: handshake complete, server ${c.closed!.how} at ${at(c.closed!.time)}`),
     });
   }
 
@@ -161,7 +182,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: ["policy-deny-connect", "connect-throttled"],
       summary: `the kit's CONNECT was answered by a close, no CONNACK, on ${noConnack.length} connection(s) with an accepted certificate: the policy denies iot:Connect for client ID "${String(noConnack[0]!.mqtt.find((m) => m.cmd === "connect")!.detail.clientId)}", or connects are throttled`,
-      evidence: noConnack.slice(0, 3).map((c) => `${conn(c)}: CONNECT at ${ms(c.mqtt.find((m) => m.cmd === "connect")!.time)}, server ${c.closed!.how} at ${ms(c.closed!.time)}`),
+      evidence: noConnack.slice(0, 3).map((c) => `${conn(c)}: CONNECT at ${at(c.mqtt.find((m) => m.cmd === "connect")!.time)}, server ${c.closed!.how} at ${at(c.closed!.time)}`),
     });
   }
   const deniedSub = decrypted.filter((c) => c.mqtt.some((m) => m.cmd === "suback" && Array.isArray(m.detail.granted) && (m.detail.granted as number[]).includes(128)));
@@ -174,13 +195,13 @@ function fromCapture(report: CaptureReport): Finding[] {
   }
   const afterConnack = decrypted.filter((c) => {
     const ack = c.mqtt.find((m) => m.cmd === "connack" && m.detail.returnCode === 0);
-    return ack && c.closed?.by === "server" && c.closed.time - ack.time < 200 && !c.mqtt.some((m) => m.cmd === "suback");
+    return ack && c.closed?.by === "server" && c.closed.time - ack.time < 0.2 && !c.mqtt.some((m) => m.cmd === "suback");
   });
   if (afterConnack.length) {
     found.push({
       faults: ["broker-drop-after-connack"],
       summary: `the server accepted the session (CONNACK 0) and closed it within 200 ms, on ${afterConnack.length} connection(s)`,
-      evidence: afterConnack.slice(0, 3).map((c) => `${conn(c)}: CONNACK at ${ms(c.mqtt.find((m) => m.cmd === "connack")!.time)}, server ${c.closed!.how} at ${ms(c.closed!.time)}`),
+      evidence: afterConnack.slice(0, 3).map((c) => `${conn(c)}: CONNACK at ${at(c.mqtt.find((m) => m.cmd === "connack")!.time)}, server ${c.closed!.how} at ${at(c.closed!.time)}`),
     });
   }
   const takenOver = decrypted.filter(
@@ -194,7 +215,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     found.push({
       faults: ["duplicate-client-id"],
       summary: `${takenOver.length} subscribed session(s) were closed by the server without a word (no alert, no DISCONNECT from the kit): another connection took the client ID over`,
-      evidence: takenOver.slice(0, 3).map((c) => `${conn(c)}: SUBACK at ${ms(c.mqtt.find((m) => m.cmd === "suback")!.time)}, server ${c.closed!.how} at ${ms(c.closed!.time)}`),
+      evidence: takenOver.slice(0, 3).map((c) => `${conn(c)}: SUBACK at ${at(c.mqtt.find((m) => m.cmd === "suback")!.time)}, server ${c.closed!.how} at ${at(c.closed!.time)}`),
     });
   }
   return found;
