@@ -150,6 +150,13 @@ export class SynthesizedFlow {
     for (let i = 0; i < bytes.length; i += MAX_SEGMENT) this.send(from, TCP_FLAGS.PSH | TCP_FLAGS.ACK, time, bytes.subarray(i, i + MAX_SEGMENT));
   }
 
+  /** A transmission of `bytes` that the network lost: written as sent, the sequence number does not move (the next data() retransmits it). */
+  lost(from: "client" | "server", bytes: Buffer, time: number): void {
+    const seq = this.seq[from];
+    this.data(from, bytes, time);
+    this.seq[from] = seq;
+  }
+
   fin(from: "client" | "server", time: number): void {
     this.send(from, TCP_FLAGS.FIN | TCP_FLAGS.ACK, time);
   }

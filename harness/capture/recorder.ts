@@ -3,11 +3,14 @@
  * server that writes every connection through it into a pcap, with synthesized headers and real
  * timestamps. Used where tcpdump cannot sit between the kit and the cloud (virtual rigs, CI without
  * capture rights). The pcap shows the client's real address and the server's real address and port.
- * It doubles as a link shaper for field failures (`shape`): a one-way delay on every chunk, a TCP
- * reset of each connection after so many bytes from the server, and a flow that dies silently once idle
- * (a NAT's timeout) — recorded as what the kit's side of the link saw.
+ * It doubles as a link shaper for field failures (`shape`): a one-way delay on every chunk, lost
+ * transmissions (each costs TCP's retransmission timeout, 200 ms doubling; the kit's lost sends are in
+ * the pcap as TCP would send them), a TCP reset of each connection after so many bytes from the
+ * server, and a flow that dies silently once idle (a NAT's timeout) — recorded as what the kit's side
+ * of the link saw.
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { listenOnFreeLoopback } from "../transport/loopback.ts";
 import type { CaptureSession } from "./capture-session.ts";
 import { nowSeconds, PcapWriter, plainAddress, SynthesizedFlow } from "./pcap-writer.ts";
@@ -36,11 +39,16 @@ export interface LinkShape {
    * later bytes are recorded, as sent; the server's are lost before the capture point); null: never.
    */
   idleDropMs: number | null;
+  /** Transmissions lost before each chunk gets through (0: none); each costs an RTO, 200 ms doubling. */
+  lossesPerChunk: number;
 }
+
+/** Linux's minimum TCP retransmission timeout. */
+const MIN_RTO_MS = 200;
 
 export class Recorder implements CaptureSession {
   /** The link's faults for new chunks and connections; a clean link by default. */
-  shape: LinkShape = { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null };
+  shape: LinkShape = { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0 };
   file: string;
   readonly format = "pcap" as const;
   private server: Server | null = null;
@@ -116,15 +124,26 @@ export class Recorder implements CaptureSession {
       flow.open(nowSeconds());
       downstream.resume();
     });
-    // Each direction forwards in order (its FIN last); with latency, each chunk leaves latencyMs after it arrived.
-    const delayed = (send: (d: Buffer | null) => void) => {
-      let last = 0;
+    // Each direction forwards in order (its FIN last): a chunk leaves latencyMs after it arrived, after
+    // its lost transmissions' timeouts; on a clean link, at once.
+    const delayed = (from: "client" | "server", send: (d: Buffer | null) => void) => {
+      let chain: Promise<void> = Promise.resolve();
+      let pending = 0;
       return (d: Buffer | null) => {
-        const ms = this.shape.latencyMs;
-        if (!ms) return send(d);
-        const due = Math.max(Date.now() + ms, last);
-        last = due;
-        setTimeout(() => send(d), due - Date.now());
+        const { latencyMs, lossesPerChunk } = this.shape;
+        if (!pending && !latencyMs && !lossesPerChunk) return send(d);
+        const arrived = Date.now();
+        pending++;
+        chain = chain.then(async () => {
+          const wait = arrived + latencyMs - Date.now();
+          if (wait > 0) await sleep(wait);
+          for (let i = 0, rto = MIN_RTO_MS; d && i < lossesPerChunk; i++, rto *= 2) {
+            if (from === "client") flow?.lost("client", d, nowSeconds());
+            await sleep(rto);
+          }
+          pending--;
+          send(d);
+        });
       };
     };
     let fromServer = 0;
@@ -140,7 +159,7 @@ export class Recorder implements CaptureSession {
       lastActivity = Date.now();
       return true;
     };
-    const toServer = delayed((d) => {
+    const toServer = delayed("client", (d) => {
       if (closed || upstream.destroyed || !alive("client", d)) return;
       if (!d) {
         finish("client", "fin");
@@ -149,7 +168,7 @@ export class Recorder implements CaptureSession {
       flow?.data("client", d, nowSeconds());
       upstream.write(d);
     });
-    const toClient = delayed((d) => {
+    const toClient = delayed("server", (d) => {
       if (closed || downstream.destroyed || !alive("server", d)) return;
       if (!d) {
         finish("server", "fin");

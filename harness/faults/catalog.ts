@@ -27,7 +27,7 @@ export interface FaultSettings {
     powerCutOn: string | null;
   };
   /** The in-line recorder between kit and cloud, as a link shaper. */
-  link: { latencyMs: number; resetAfterServerBytes: number | null; idleDropMs: number | null };
+  link: { latencyMs: number; resetAfterServerBytes: number | null; idleDropMs: number | null; lossesPerChunk: number };
   /** Changes made through the cloud's own API (so they work on AWS too). */
   cloudActions: { deactivateSignerCa: boolean };
 }
@@ -35,7 +35,7 @@ export interface FaultSettings {
 export const NO_FAULTS = (): FaultSettings => ({
   cloud: {},
   twin: { ateccSlowFactor: 1, crcErrors: 0, wakeFailures: 0, apPsk: null, dnsMissing: false, untrustedServer: false, powerCutOn: null },
-  link: { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null },
+  link: { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0 },
   cloudActions: { deactivateSignerCa: false },
 });
 
@@ -106,6 +106,17 @@ export const FAULTS: FaultEntry[] = [
     red: { spec: "provisioning", symptom: "a slow link", expect: /link-latency: the server's first flight came \d+ ms or more after the ClientHello: a slow link/ },
     diagnose: "capture: the server answers the ClientHello only after a long round trip",
     apply: (s, v) => void (s.link.latencyMs = v),
+  },
+  {
+    name: "link-loss",
+    value: { what: "transmissions lost before each segment gets through", default: 3, integer: true },
+    layer: "TCP",
+    field: "a lossy link (weak Wi-Fi, a congested uplink): every segment costs retransmission timeouts (200 ms doubling), so a CONNACK comes later than Paho's 2 s command timeout",
+    injectedBy: "recorder",
+    console: [CONNECT_FAILED],
+    red: { spec: "provisioning", symptom: "retransmissions", expect: /link-loss: \d+ retransmitted segment\(s\)/ },
+    diagnose: "capture: TCP retransmissions (the same sequence numbers sent again)",
+    apply: (s, v) => void (s.link.lossesPerChunk = v),
   },
   {
     name: "keepalive-lost",

@@ -117,6 +117,16 @@ function fromCapture(report: CaptureReport): Finding[] {
     });
   }
 
+  const lossy = all.filter((c) => c.tcp.retransmissions > 0);
+  if (lossy.length) {
+    const n = lossy.reduce((k, c) => k + c.tcp.retransmissions, 0);
+    found.push({
+      faults: ["link-loss"],
+      summary: `${n} retransmitted segment(s) on ${lossy.length} of ${all.length} connection(s): the link loses packets, and each loss costs a retransmission timeout (200 ms or more)`,
+      evidence: lossy.slice(0, 3).map((c) => `${conn(c)}: ${c.tcp.retransmissions} retransmission(s)`),
+    });
+  }
+
   const slow = all.filter((c) => (c.phases.clientHelloToServerHelloDone ?? 0) >= 1000);
   if (slow.length) {
     found.push({
