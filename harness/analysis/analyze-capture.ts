@@ -20,7 +20,16 @@ export interface MqttPacketSummary {
 
 export interface TlsConnectionReport extends ConnectionVerdict {
   index: number;
-  tcp: { synSeen: boolean; retransmissions: number; overlaps: number; gaps: number };
+  tcp: {
+    synSeen: boolean;
+    retransmissions: number;
+    overlaps: number;
+    gaps: number;
+    /** Segments that carried new data, their bytes and the largest payload, per direction (tiny segments show a tiny-MTU link). */
+    segments: { client: number; server: number };
+    bytes: { client: number; server: number };
+    largestSegment: { client: number; server: number };
+  };
   mqtt: MqttPacketSummary[];
 }
 
@@ -125,6 +134,9 @@ export async function analyzeCapture(capture: CaptureFile, file: string, keyLog?
         retransmissions: c.toServer.retransmissions + c.toClient.retransmissions,
         overlaps: c.toServer.overlaps + c.toClient.overlaps,
         gaps: c.toServer.gaps.length + c.toClient.gaps.length,
+        segments: { client: c.toServer.chunks.length, server: c.toClient.chunks.length },
+        bytes: { client: c.toServer.chunks.reduce((n, k) => n + k.data.length, 0), server: c.toClient.chunks.reduce((n, k) => n + k.data.length, 0) },
+        largestSegment: { client: c.toServer.chunks.reduce((m, k) => Math.max(m, k.data.length), 0), server: c.toClient.chunks.reduce((m, k) => Math.max(m, k.data.length), 0) },
       },
       mqtt,
     };

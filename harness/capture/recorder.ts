@@ -5,7 +5,7 @@
  * capture rights). The pcap shows the client's real address and the server's real address and port.
  * It doubles as a link shaper for field failures (`shape`): a one-way delay on every chunk, lost
  * transmissions (each costs TCP's retransmission timeout, 200 ms doubling; the kit's lost sends are in
- * the pcap as TCP would send them), a TCP reset of each connection after so many bytes from the
+ * the pcap as TCP would send them), tiny segments at a narrowband link's pace, a TCP reset of each connection after so many bytes from the
  * server, and a flow that dies silently once idle (a NAT's timeout) — recorded as what the kit's side
  * of the link saw.
  */
@@ -41,6 +41,8 @@ export interface LinkShape {
   idleDropMs: number | null;
   /** Transmissions lost before each chunk gets through (0: none); each costs an RTO, 200 ms doubling. */
   lossesPerChunk: number;
+  /** A tiny-MTU narrowband link: chunks cross in segments of at most `bytes`, each taking its serialization time at `bitsPerSecond` (40 bytes of IP/TCP headers included); null: off. */
+  fragment: { bytes: number; bitsPerSecond: number } | null;
 }
 
 /** Linux's minimum TCP retransmission timeout. */
@@ -48,7 +50,7 @@ const MIN_RTO_MS = 200;
 
 export class Recorder implements CaptureSession {
   /** The link's faults for new chunks and connections; a clean link by default. */
-  shape: LinkShape = { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0 };
+  shape: LinkShape = { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0, fragment: null };
   file: string;
   readonly format = "pcap" as const;
   private server: Server | null = null;
@@ -130,8 +132,8 @@ export class Recorder implements CaptureSession {
       let chain: Promise<void> = Promise.resolve();
       let pending = 0;
       return (d: Buffer | null) => {
-        const { latencyMs, lossesPerChunk } = this.shape;
-        if (!pending && !latencyMs && !lossesPerChunk) return send(d);
+        const { latencyMs, lossesPerChunk, fragment } = this.shape;
+        if (!pending && !latencyMs && !lossesPerChunk && !fragment) return send(d);
         const arrived = Date.now();
         pending++;
         chain = chain.then(async () => {
@@ -140,6 +142,15 @@ export class Recorder implements CaptureSession {
           for (let i = 0, rto = MIN_RTO_MS; d && i < lossesPerChunk; i++, rto *= 2) {
             if (from === "client") flow?.lost("client", d, nowSeconds());
             await sleep(rto);
+          }
+          if (d && fragment) {
+            for (let i = 0; i < d.length; i += fragment.bytes) {
+              const piece = d.subarray(i, i + fragment.bytes);
+              await sleep(((piece.length + 40) * 8 * 1000) / fragment.bitsPerSecond);
+              send(piece);
+            }
+            pending--;
+            return;
           }
           pending--;
           send(d);

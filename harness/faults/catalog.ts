@@ -27,7 +27,7 @@ export interface FaultSettings {
     powerCutOn: string | null;
   };
   /** The in-line recorder between kit and cloud, as a link shaper. */
-  link: { latencyMs: number; resetAfterServerBytes: number | null; idleDropMs: number | null; lossesPerChunk: number };
+  link: { latencyMs: number; resetAfterServerBytes: number | null; idleDropMs: number | null; lossesPerChunk: number; fragment: { bytes: number; bitsPerSecond: number } | null };
   /** Changes made through the cloud's own API (so they work on AWS too). */
   cloudActions: { deactivateSignerCa: boolean };
 }
@@ -35,7 +35,7 @@ export interface FaultSettings {
 export const NO_FAULTS = (): FaultSettings => ({
   cloud: {},
   twin: { ateccSlowFactor: 1, crcErrors: 0, wakeFailures: 0, apPsk: null, dnsMissing: false, untrustedServer: false, powerCutOn: null },
-  link: { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0 },
+  link: { latencyMs: 0, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0, fragment: null },
   cloudActions: { deactivateSignerCa: false },
 });
 
@@ -117,6 +117,17 @@ export const FAULTS: FaultEntry[] = [
     red: { spec: "provisioning", symptom: "retransmissions", expect: /link-loss: \d+ retransmitted segment\(s\)/ },
     diagnose: "capture: TCP retransmissions (the same sequence numbers sent again)",
     apply: (s, v) => void (s.link.lossesPerChunk = v),
+  },
+  {
+    name: "link-fragment",
+    value: { what: "largest TCP payload in bytes (at 9600 bit/s)", default: 28, integer: true },
+    layer: "TCP",
+    field: "a tiny-MTU narrowband link (a 9.6 kbit/s radio bridge with 68-byte packets): every TLS record crosses in tiny TCP segments, each taking its serialization time, so the handshake's flights take seconds",
+    injectedBy: "recorder",
+    console: [],
+    red: { spec: "crypto-latency", symptom: "handshake phase over budget", expect: /(clientHelloToServerHelloDone|serverHelloDoneToClientCertificate|clientCertificateToClientKeyExchange|certificateVerifyToFinished|total) (p50|p95|max) [\d.]+ ms exceeds its budget/ },
+    diagnose: "capture: TLS records in many TCP segments of a few dozen bytes",
+    apply: (s, v) => void (s.link.fragment = { bytes: v, bitsPerSecond: 9600 }),
   },
   {
     name: "keepalive-lost",

@@ -29,7 +29,7 @@ test("ZT_FAULTS: names, values with defaults, and errors that name the entry", (
   const f = parseLabFaults("jitr-lambda-off, lambda-delay=250,strict-tls,slow-atecc=2.5,link-latency,policy-deny-connect,policy-deny-subscribe,wifi-wrong-psk");
   expect(f.cloud).toEqual({ lambda: "off", lambdaDelayMs: 250, tlsStack: "openssl", policyDeny: ["iot:Connect", "iot:Subscribe"] });
   expect(f.twin).toMatchObject({ ateccSlowFactor: 2.5, apPsk: expect.any(String) });
-  expect(f.link).toEqual({ latencyMs: 1500, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0 });
+  expect(f.link).toEqual({ latencyMs: 1500, resetAfterServerBytes: null, idleDropMs: null, lossesPerChunk: 0, fragment: null });
   expect(f.names).toEqual(["jitr-lambda-off", "lambda-delay=250", "strict-tls", "slow-atecc=2.5", "link-latency", "policy-deny-connect", "policy-deny-subscribe", "wifi-wrong-psk"]);
   expect(parseLabFaults(undefined).names).toEqual([]);
   expect(() => parseLabFaults("lambda-delay=soon")).toThrow(/ZT_FAULTS: lambda-delay needs a positive number \(delay before each Lambda invocation, in ms\), got "lambda-delay=soon"/);

@@ -127,6 +127,18 @@ function fromCapture(report: CaptureReport): Finding[] {
     });
   }
 
+  // A normal peer fills segments up to its MSS: a direction that carried a certificate chain (512 bytes
+  // or more) in segments of at most 64 bytes crossed a tiny-MTU link. (Small MQTT packets alone do not count.)
+  const slivers = all.filter((c) => (["client", "server"] as const).some((side) => c.tcp.bytes[side] >= 512 && c.tcp.largestSegment[side] <= 64));
+  if (slivers.length) {
+    const c = slivers[0]!;
+    found.push({
+      faults: ["link-fragment"],
+      summary: `TLS records crossed in tiny TCP segments (at most ${Math.max(c.tcp.largestSegment.client, c.tcp.largestSegment.server)} bytes) on ${slivers.length} connection(s): a tiny-MTU link, every flight paced by its segments`,
+      evidence: slivers.slice(0, 3).map((k) => `${conn(k)}: kit ${k.tcp.segments.client} segment(s) of ≤ ${k.tcp.largestSegment.client} bytes, server ${k.tcp.segments.server} of ≤ ${k.tcp.largestSegment.server} bytes`),
+    });
+  }
+
   const slow = all.filter((c) => (c.phases.clientHelloToServerHelloDone ?? 0) >= 1000);
   if (slow.length) {
     found.push({
