@@ -6,7 +6,7 @@
  * faults in every `npm test`. Each run is its own process, lab and emulator, so nothing leaks between
  * entries.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { attachmentBody, nestedRun, onlyResult } from "../testing/nested-run.ts";
@@ -46,3 +46,13 @@ for (const f of FAULTS) {
     expect(d.stdout.split("\n").filter((l) => !l.startsWith(" ")).join("\n")).toMatch(new RegExp(`^(\\S+ / )*${f.name}( / \\S+)*: `, "m"));
   });
 }
+
+test("green: without ZT_FAULTS the same specs pass on the same nested lab", async ({}, info) => {
+  test.setTimeout(240_000);
+  const specs = [...new Set(FAULTS.map((f) => f.red.spec))].filter((s) => s !== "crypto-latency").map((s) => `specs/${s}.spec.ts`);
+  const r = await nestedRun(specs, { ZT_CONNECT_TIMEOUT_MS: "20000", ZT_POWER_CYCLES: "1" }, info);
+  expect(r.code, r.output.slice(-3000)).toBe(0);
+  const stats = (JSON.parse(readFileSync(join(r.reports, "results.json"), "utf8")) as { stats: { expected: number; unexpected: number; skipped: number } }).stats;
+  expect(stats).toMatchObject({ unexpected: 0, skipped: 0 });
+  expect(stats.expected).toBeGreaterThanOrEqual(specs.length);
+});

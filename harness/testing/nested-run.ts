@@ -37,7 +37,7 @@ export interface NestedOptions {
   cloud?: string;
 }
 
-export function nestedRun(spec: string, env: Record<string, string>, info: ReturnType<typeof test.info>, opts: NestedOptions = {}): Promise<NestedRun> {
+export function nestedRun(spec: string | string[], env: Record<string, string>, info: ReturnType<typeof test.info>, opts: NestedOptions = {}): Promise<NestedRun> {
   const { extra = [], reporter, timing = "instant", bus = false, cloud = "{ kind: emulator }" } = opts;
   const name = nestedRigName(info);
   const lab = info.outputPath("lab.yaml");
@@ -56,7 +56,7 @@ rigs:
 ${bus ? "    bus: { kind: virtual }\n" : ""}`,
   );
   return new Promise((resolve) => {
-    const child = spawn("npx", ["playwright", "test", "--project=hil", spec, ...(reporter ? [`--reporter=${reporter}`] : []), `--output=${info.outputPath("results")}`, ...extra], {
+    const child = spawn("npx", ["playwright", "test", "--project=hil", ...[spec].flat(), ...(reporter ? [`--reporter=${reporter}`] : []), `--output=${info.outputPath("results")}`, ...extra], {
       env: { ...process.env, ...env, ZT_LAB: lab, ZT_REPORTS_DIR: reports },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -24,7 +24,7 @@ const cloud = (file: string, timeoutMs = 10_000) => `{ kind: emulator, jitrLambd
 for (const [file, says] of [
   ["kit-jitr.mjs", /JITR event for [0-9a-f]{64} \(PENDING_ACTIVATION\)\n.*thing [0-9a-f]{40}, policy ZTPolicy_[0-9a-f]{64}/],
   ["kit-jitr-v2.cjs", /JITR \(aws-sdk v2\) for [0-9a-f]{64} in ZTLambdaJITR/],
-  ["kit_jitr.py", /JITR \(boto3\) for [0-9a-f]{64} in ZTLambdaJITR/],
+  ["kit_jitr.py", /JITR \(boto3\) for [0-9a-f]{64} in ZTLambdaJITR\n {2}environment: us-east-1 us-east-1 ZTLambdaJITR/],
 ] as const) {
   test(`the customer's ${file} activates the kit: the JITR spec passes, and its log is in the report`, async ({}, info) => {
     test.setTimeout(120_000);

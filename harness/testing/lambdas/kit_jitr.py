@@ -20,6 +20,7 @@ def thing_name(pem):
 
 def lambda_handler(event, context):
     print("JITR (boto3) for", event["certificateId"], "in", context.function_name)
+    print("environment:", os.environ["AWS_REGION"], os.environ["AWS_DEFAULT_REGION"], os.environ["AWS_LAMBDA_FUNCTION_NAME"])
     cert = iot.describe_certificate(certificateId=event["certificateId"])["certificateDescription"]
     name = thing_name(cert["certificatePem"])
     policy = "ZTPolicy_" + event["certificateId"]
