@@ -4,7 +4,7 @@
  * Nothing here prints or logs key material.
  */
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, type KeyObject } from "node:crypto";
+import { createECDH, createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from "node:crypto";
 import { CertificateError } from "../errors.ts";
 
 export interface KeyPair {
@@ -12,16 +12,33 @@ export interface KeyPair {
   publicKey: KeyObject;
 }
 
+/**
+ * A new P-256 key pair. Generated with ECDH and imported, not with generateKeyPairSync: on Node 20 a key
+ * job's garbage collection can deadlock against an export of its key (seen here, a worker stuck for good:
+ * KeyObjectHandle::ExportJWK holding the key's mutex while GC ran ~KeyGenJob, which takes the same one).
+ */
 export function generateP256(): KeyPair {
-  return generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const ecdh = createECDH("prime256v1");
+  const point = ecdh.generateKeys();
+  const d = Buffer.alloc(32);
+  const secret = ecdh.getPrivateKey();
+  secret.copy(d, 32 - secret.length); // big-endian, leading zero bytes dropped
+  const b64 = (b: Buffer) => b.toString("base64url");
+  const privateKey = createPrivateKey({ key: { kty: "EC", crv: "P-256", x: b64(point.subarray(1, 33)), y: b64(point.subarray(33)), d: b64(d) }, format: "jwk" });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
+
+/** The DER SubjectPublicKeyInfo of an uncompressed P-256 key, up to its 65-byte point. */
+const P256_SPKI_PREFIX = Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex");
 
 /** 64-byte X‖Y of a P-256 public (or private) key. */
 export function rawPublicKey(key: KeyObject): Buffer {
   const pub = key.type === "private" ? createPublicKey(key) : key;
-  const jwk = pub.export({ format: "jwk" });
-  if (jwk.crv !== "P-256" || !jwk.x || !jwk.y) throw new CertificateError("public key", `expected an EC P-256 key, got ${jwk.kty}/${jwk.crv ?? "?"}`);
-  return Buffer.concat([Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  const der = pub.export({ type: "spki", format: "der" });
+  if (der.length !== P256_SPKI_PREFIX.length + 65 || !der.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX)) {
+    throw new CertificateError("public key", `expected an EC P-256 key, got ${pub.asymmetricKeyType}/${pub.asymmetricKeyDetails?.namedCurve ?? "?"}`);
+  }
+  return Buffer.from(der.subarray(P256_SPKI_PREFIX.length + 1));
 }
 
 /** A P-256 public key from 64-byte X‖Y; a point not on the curve is a CertificateError. */

@@ -8,7 +8,7 @@
  * (write temporary, fsync, rename) after every NVM change, so a power cut during a write leaves the
  * old or the new content. Volatile state (TempKey, SHA context, awake) is lost on sleep or power off.
  */
-import { createECDH, createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createECDH, createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { p256 } from "@noble/curves/nist.js";
 import { decodeCommand, encodeResponse, OPCODE, STATUS, statusResponse, ZONE } from "../../../harness/kit/atecc-packet.ts";
@@ -95,9 +95,13 @@ export class Atecc508a {
   }
 
   private newKey(slot: Buffer): void {
-    const jwk = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
+    // ECDH's key generation, not generateKeyPairSync + a JWK export: on Node 20 the latter can deadlock
+    // (the export holds the key's mutex while GC destroys the key job, which takes the same mutex).
+    const ecdh = createECDH("prime256v1");
+    ecdh.generateKeys();
+    const d = ecdh.getPrivateKey();
     slot.fill(0);
-    Buffer.from(jwk.d!, "base64url").copy(slot, 4); // private keys are stored after 4 bytes of padding
+    d.copy(slot, 4 + 32 - d.length); // private keys are stored after 4 bytes of padding; big-endian, leading zeros dropped by getPrivateKey
   }
 
   private get config(): Buffer {
