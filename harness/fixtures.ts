@@ -10,7 +10,7 @@
  * toCompleteHandshake, toMeetBudget.
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { mergeExpects, test as base, type TestInfo } from "@playwright/test";
 import * as allure from "allure-js-commons";
 import lockfile from "proper-lockfile";
@@ -18,13 +18,13 @@ import { expect as tlsExpect } from "./analysis/matchers.ts";
 import type { Budget, BudgetClass } from "./config/budget-schema.ts";
 import type { Lab } from "./config/lab-schema.ts";
 import { budgetsFor, labFile, loadBudgets, loadLab } from "./config/load.ts";
-import { openCloud, type CloudBackend } from "./cloud/cloud-backend.ts";
+import { openCloud, type CloudBackend, type CloudEvent } from "./cloud/cloud-backend.ts";
 import { expect as latencyExpect } from "./latency/matchers.ts";
 import { scaleBudget } from "./latency/stats.ts";
 import { loadOrInitPki, type Pki } from "./pki/pki-dir.ts";
 import { parseLabFaults, type LabFaults } from "./faults/lab-faults.ts";
 import { openRig, type OpenRig } from "./rig/rig.ts";
-import { acquireRig } from "./rig/rig-lock.ts";
+import { acquireRig, rigLockDir } from "./rig/rig-lock.ts";
 import type { BusCapture } from "./bus/bus-capture.ts";
 import { maskSecrets } from "./console/mask.ts";
 import type { CaptureSession } from "./capture/capture-session.ts";
@@ -111,7 +111,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   ],
   rig: [
     async ({ lab, cloud, labFaults }, use, workerInfo) => {
-      const held = await acquireRig(lab.rigs, join(stateRoot, "locks"), workerInfo.workerIndex, RIG_WAIT_MS);
+      const held = await acquireRig(lab.rigs, rigLockDir(root), workerInfo.workerIndex, RIG_WAIT_MS);
       try {
         const rig = await openRig(held.rig, cloud, { stateRoot: join(stateRoot, "rigs"), faults: labFaults });
         await use(rig);
@@ -134,17 +134,18 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const eventsFrom = (await cloud.events())?.length ?? 0;
       await session.start();
       const consoleFrom = rig.console.mark();
-      const diagnose = async () => {
-        const report = await analyzeSoFar(session.file, cloud);
-        const events = await cloud.events(eventsFrom);
+      // The capture so far (both bindings write as packets arrive); a capture that cannot be read says why.
+      const readCapture = () => analyzeSoFar(session.file, cloud).catch((err: Error) => ({ error: err.message }));
+      const diagnose = async (report: Awaited<ReturnType<typeof readCapture>>, events: CloudEvent[] | null) => {
+        const analysis = report && "connections" in report ? report : null;
         // Known field failures first (harness/faults/recognize.ts), then the plain verdicts.
         const powered = rig.control ? Boolean((await rig.control({ cmd: "status" }).catch(() => ({ powered: null }))).powered) : null;
         const kit = { unanswered: unansweredMethod(rig.kit.transcript), powered };
-        const findings = recognize({ report, console: rig.console.since(consoleFrom).map((l) => l.text), kit, ...(events ? { events } : {}) });
-        const parts = [...findings.map(findingLine), report ? `on the wire: ${captureDiagnosis(report)}` : "on the wire: nothing captured", events && cloudDiagnosis(events)].filter(Boolean);
-        return parts.join("; ");
+        const findings = recognize({ report: analysis, console: rig.console.since(consoleFrom).map((l) => l.text), kit, ...(events ? { events } : {}) });
+        const wire = analysis ? `on the wire: ${captureDiagnosis(analysis)}` : report && "error" in report ? `on the wire: the capture cannot be read (${report.error})` : "on the wire: nothing captured";
+        return [...findings.map(findingLine), wire, events && cloudDiagnosis(events)].filter(Boolean).join("; ");
       };
-      const clear = diagnoseWith(diagnose);
+      const clear = diagnoseWith(async () => diagnose(await readCapture(), await cloud.events(eventsFrom)));
       try {
         await use(session);
       } finally {
@@ -158,18 +159,19 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         writeFileSync(f, keys.join("\n") + "\n");
         await testInfo.attach("TLS key log (NSS, emulator sessions)", { path: f, contentType: "text/plain" });
       }
+      // The cloud's events once, for the Lambda logs and, on a failure, the evidence.
+      const events = await cloud.events(eventsFrom);
       // The Lambdas that ran for this test, with their logs (a customer's Lambda prints to CloudWatch on AWS).
-      const invocations = ((await cloud.events(eventsFrom)) ?? []).filter((e) => (e.type === "lambda-succeeded" || e.type === "lambda-failed") && Array.isArray(e.detail.log));
+      const invocations = (events ?? []).filter((e) => (e.type === "lambda-succeeded" || e.type === "lambda-failed") && Array.isArray(e.detail.log));
       if (invocations.length) {
         const body = invocations.map((e) => `${new Date(e.time).toISOString()} ${String(e.detail.function)} ${e.type === "lambda-failed" ? `FAILED: ${String(e.detail.error)}` : "returned"}\n${(e.detail.log as string[]).map((l) => `  ${l}`).join("\n")}`).join("\n");
         await testInfo.attach("JITR Lambda log", { body, contentType: "text/plain" });
       }
       if (!failed(testInfo)) return;
       // A failure carries its evidence: what went wrong on the wire and in the cloud, not only a timeout.
-      await testInfo.attach("diagnosis", { body: await diagnose(), contentType: "text/plain" });
-      const report = await analyzeSoFar(session.file, cloud).catch((err: Error) => ({ error: err.message }));
+      const report = await readCapture();
+      await testInfo.attach("diagnosis", { body: await diagnose(report, events), contentType: "text/plain" });
       if (report) await testInfo.attach("capture analysis (JSON)", { body: JSON.stringify(report, null, 2), contentType: "application/json" });
-      const events = await cloud.events(eventsFrom);
       if (events) await testInfo.attach("cloud events (JSON)", { body: JSON.stringify(events, null, 2), contentType: "application/json" });
     },
     { auto: true },
@@ -196,7 +198,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ rig, labFaults }, use, testInfo) => {
       await use();
       // After the test: the kit has told its firmware, WINC version and serial by now.
-      const facts = { ...rig.facts(), lab: labFile(root).replace(`${root}/`, ""), faults: labFaults.names.join(",") || "none", "budget scale": process.env.ZT_BUDGET_SCALE ?? "1" };
+      const facts = { ...rig.facts(), lab: relative(root, labFile(root)), faults: labFaults.names.join(",") || "none", "budget scale": process.env.ZT_BUDGET_SCALE ?? "1" };
       for (const [type, description] of Object.entries(facts)) {
         testInfo.annotations.push({ type, description });
         await allure.label(type.replace(/ /g, "_"), description);

@@ -54,14 +54,15 @@ export default class AllureRunReporter implements Reporter {
   }
 
   onEnd(): void {
+    const build = { version: version(), sha: gitSha() };
     mkdirSync(this.results, { recursive: true });
-    writeFileSync(join(this.results, "environment.properties"), properties(this.environment()));
-    writeFileSync(join(this.results, "executor.json"), JSON.stringify(executor(), null, 2));
+    writeFileSync(join(this.results, "environment.properties"), properties(this.environment(build)));
+    writeFileSync(join(this.results, "executor.json"), JSON.stringify(executor(build), null, 2));
     writeFileSync(join(this.results, "categories.json"), JSON.stringify(CATEGORIES, null, 2));
   }
 
   /** Run facts, and the rigs as the tests' annotations recorded them (one line per rig). */
-  private environment(): Record<string, string> {
+  private environment(build: Build): Record<string, string> {
     const rigs = new Map<string, Record<string, string>>();
     const run: Record<string, string> = {};
     for (const t of this.suite?.allTests() ?? []) {
@@ -74,9 +75,9 @@ export default class AllureRunReporter implements Reporter {
     }
     const env: Record<string, string> = {
       ...run,
-      "zt-hil": version(),
+      "zt-hil": build.version,
       node: process.version,
-      "git sha": git(["rev-parse", "--short=12", "HEAD"]) ?? "unknown",
+      "git sha": build.sha,
     };
     for (const [name, f] of rigs) env[`rig ${name}`] = [f["rig class"], f["kit link"], f["kit serial"] && `kit ${f["kit serial"]}`, f.firmware, f["WINC firmware"] && `WINC ${f["WINC firmware"]}`].filter(Boolean).join(", ");
     return env;
@@ -88,13 +89,19 @@ function properties(env: Record<string, string>): string {
   return Object.entries(env).map(([k, v]) => `${esc(k)}=${v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`).join("\n") + "\n";
 }
 
-function executor(): Record<string, unknown> {
+/** What was run: zt-hil's version and the commit. */
+interface Build {
+  version: string;
+  sha: string;
+}
+
+function executor(build: Build): Record<string, unknown> {
   const ci = Boolean(process.env.CI) && process.env.CI !== "false";
   const url = process.env.GITHUB_SERVER_URL && process.env.GITHUB_RUN_ID ? `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` : process.env.BUILD_URL;
   return {
     name: ci ? "CI" : `${process.env.USER ?? "someone"}@${hostname()}`,
     type: ci ? "ci" : "local",
-    buildName: `zt-hil ${version()} @ ${git(["rev-parse", "--short=12", "HEAD"]) ?? "unknown"} ${new Date().toISOString()}`,
+    buildName: `zt-hil ${build.version} @ ${build.sha} ${new Date().toISOString()}`,
     ...(url ? { buildUrl: url } : {}),
     reportName: "zt-hil HIL suite",
   };
@@ -104,10 +111,10 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 }
 
-function git(args: string[]): string | null {
+function gitSha(): string {
   try {
-    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || null;
+    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || "unknown";
   } catch {
-    return null;
+    return "unknown";
   }
 }

@@ -8,14 +8,18 @@
 import type { CloudEvent } from "../cloud/cloud-backend.ts";
 import type { CaptureReport, TlsConnectionReport } from "./analyze-capture.ts";
 
+/** The last message (not an alert) `side` sent at or before `time`: what an alert answered. */
+export function lastMessageBefore(c: TlsConnectionReport, side: "client" | "server", time: number) {
+  return c.messages.filter((m) => m.from === side && m.type !== "Alert" && m.time <= time).at(-1);
+}
+
 /** One connection in a few words: how far the handshake got and how it ended. */
 export function connectionVerdict(c: TlsConnectionReport): string {
   const alert = c.alerts[0];
-  const before = (time: number, side: "client" | "server") => c.messages.filter((m) => m.from === side && m.type !== "Alert" && m.time <= time).at(-1)?.type;
   if (alert && !c.handshakeComplete) {
     const who = alert.from === "server" ? "server" : "kit";
     const other = alert.from === "server" ? "client" : "server";
-    const after = before(alert.time, other);
+    const after = lastMessageBefore(c, other, alert.time)?.type;
     const what = alert.description ?? (alert.encrypted ? "(encrypted)" : "(unreadable)");
     return `${who} alert ${what} after ${after ?? "nothing"}${alert.from === "client" && what === "bad_certificate" ? " (the kit refused the server's chain)" : ""}`;
   }

@@ -143,17 +143,13 @@ export class Recorder implements CaptureSession {
             if (from === "client") flow?.lost("client", d, nowSeconds());
             await sleep(rto);
           }
-          if (d && fragment) {
-            for (let i = 0; i < d.length; i += fragment.bytes) {
-              const piece = d.subarray(i, i + fragment.bytes);
-              await sleep(((piece.length + 40) * 8 * 1000) / fragment.bitsPerSecond);
-              send(piece);
-            }
-            pending--;
-            return;
+          // A tiny-MTU link carries the chunk in slivers, each after its serialization time.
+          const pieces = d && fragment ? Array.from({ length: Math.ceil(d.length / fragment.bytes) }, (_, i) => d.subarray(i * fragment.bytes, (i + 1) * fragment.bytes)) : [d];
+          for (const piece of pieces) {
+            if (piece && fragment) await sleep(((piece.length + 40) * 8 * 1000) / fragment.bitsPerSecond);
+            send(piece);
           }
           pending--;
-          send(d);
         });
       };
     };

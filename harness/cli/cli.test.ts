@@ -173,7 +173,7 @@ test("zt-hil rig power|console|lock act on a lab rig with its drivers and its lo
   test.setTimeout(60_000);
   needTools("socat");
   const { spawn } = await import("node:child_process");
-  const { acquireRig } = await import("../rig/rig-lock.ts");
+  const { acquireRig, rigLockDir } = await import("../rig/rig-lock.ts");
   const { hostname } = await import("node:os");
   const work = test.info().outputPath();
   const name = `bench-${createHash("sha256").update(test.info().testId).digest("hex").slice(0, 10)}`;
@@ -192,7 +192,7 @@ test("zt-hil rig power|console|lock act on a lab rig with its drivers and its lo
     expect(readFileSync(join(work, "power.log"), "utf8")).toBe("off\non\n");
 
     // lock: held by someone else, power waits --wait and fails as infrastructure, naming the holder.
-    const held = await acquireRig([{ name } as never], join(process.cwd(), ".zt-hil", "locks"), 0, 0);
+    const held = await acquireRig([{ name } as never], rigLockDir(), 0, 0);
     try {
       const busy = zt("rig", "power", name, "on", "--lab", lab, "--wait", "300");
       expectOneLineError(busy, new RegExp(`\\[infrastructure\\] .*no rig free within 300 ms \\(--wait\\): ${name} held by pid ${process.pid} on ${hostname()}`));

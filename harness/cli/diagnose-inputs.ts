@@ -14,7 +14,7 @@ function read(file: string, what: string): string {
 }
 
 /** Console lines without the report's "2026-…Z " timestamps. */
-export function consoleLines(text: string): string[] {
+function consoleLines(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ""));
 }
 

@@ -13,21 +13,24 @@ interface LabOption {
   lab?: string;
 }
 
-const lockDir = () => resolve(process.cwd(), ".zt-hil", "locks");
-
-/** The lab file (--lab, else ZT_LAB, else rigs/lab.yaml) and the rig named in it. */
-async function labRig(name: string, o: LabOption): Promise<{ lab: Lab; rig: Rig; file: string }> {
+/** The lab file (--lab, else ZT_LAB, else rigs/lab.yaml), loaded. */
+async function openLab(o: LabOption): Promise<{ lab: Lab; file: string }> {
   const { labFile, loadLab } = await import("../config/load.ts");
   const file = o.lab ? resolve(o.lab) : labFile();
-  const lab = loadLab(file);
-  const rig = lab.rigs.find((r) => r.name === name);
-  if (!rig) throw new ZtError(file, `no rig "${name}" (have: ${lab.rigs.map((r) => r.name).join(", ")})`);
-  return { lab, rig, file };
+  return { lab: loadLab(file), file };
 }
 
-function waitMs(value: string): number {
+/** The rig of that name in the lab file. */
+async function labRig(name: string, o: LabOption): Promise<Rig> {
+  const { lab, file } = await openLab(o);
+  const rig = lab.rigs.find((r) => r.name === name);
+  if (!rig) throw new ZtError(file, `no rig "${name}" (have: ${lab.rigs.map((r) => r.name).join(", ")})`);
+  return rig;
+}
+
+function milliseconds(value: string, flag: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ZtError("--wait", `"${value}" is not a number of milliseconds`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ZtError(flag, `"${value}" is not a number of milliseconds`);
   return n;
 }
 
@@ -41,11 +44,11 @@ export function registerRigBenchCommands(rig: Command): void {
     .option("--wait <ms>", "how long to wait for a rig another process holds", "0")
     .action(async (name: string, action: string, o: LabOption & { wait: string }) => {
       if (!["on", "off", "cycle"].includes(action)) throw new ZtError("<action>", `"${action}" is not on, off or cycle`);
-      const wait = waitMs(o.wait);
-      const { rig: r } = await labRig(name, o);
+      const wait = milliseconds(o.wait, "--wait");
+      const r = await labRig(name, o);
       if (r.power.kind === "virtual") throw new ZtError(r.name, "a virtual rig's power is its twin's: send {\"cmd\":\"power\",...} to the control port of `zt-hil rig virtual`");
-      const [{ acquireRig }, { powerDriver }] = await Promise.all([import("../rig/rig-lock.ts"), import("../power/drivers.ts")]);
-      const held = await acquireRig([r], lockDir(), 0, wait, "--wait");
+      const [{ acquireRig, rigLockDir }, { powerDriver }] = await Promise.all([import("../rig/rig-lock.ts"), import("../power/drivers.ts")]);
+      const held = await acquireRig([r], rigLockDir(), 0, wait, "--wait");
       try {
         const power = powerDriver(r);
         await (action === "on" ? power.on() : action === "off" ? power.off() : power.cycle());
@@ -69,8 +72,8 @@ export function registerRigBenchCommands(rig: Command): void {
       } catch (err) {
         throw new ZtError("--until", `not a regular expression: ${(err as Error).message}`);
       }
-      const timeout = o.timeout === undefined ? null : waitMs(o.timeout);
-      const { rig: r } = await labRig(name, o);
+      const timeout = o.timeout === undefined ? null : milliseconds(o.timeout, "--timeout");
+      const r = await labRig(name, o);
       if (r.kit.console.kind === "virtual") throw new ZtError(r.name, "a virtual rig's console is served by `zt-hil rig virtual` (its ready line names it); describe it in a lab file as { kind: tcp, port: N }");
       const [{ KitConsole }, { InfrastructureError }] = await Promise.all([import("../console/kit-console.ts"), import("../rig/rig-lock.ts")]);
       let con;
@@ -112,24 +115,23 @@ export function registerRigBenchCommands(rig: Command): void {
     .option("--wait <ms>", "how long to wait for a rig another process holds", "0")
     .option("--list", "print each rig of the lab and who holds it")
     .action(async (name: string | undefined, o: LabOption & { wait: string; list?: boolean }) => {
-      const { acquireRig, rigHolders } = await import("../rig/rig-lock.ts");
+      const { acquireRig, rigHolders, rigLockDir } = await import("../rig/rig-lock.ts");
       if (o.list) {
-        const { labFile, loadLab } = await import("../config/load.ts");
-        const lab = loadLab(o.lab ? resolve(o.lab) : labFile());
-        for (const h of await rigHolders(lab.rigs, lockDir())) console.log(`${h.rig}: ${h.holder}`);
+        const { lab } = await openLab(o);
+        for (const h of await rigHolders(lab.rigs, rigLockDir())) console.log(`${h.rig}: ${h.holder}`);
         return;
       }
       if (!name) throw new ZtError("<rig>", "name the rig to lock (or --list)");
-      const wait = waitMs(o.wait);
-      const { rig: r } = await labRig(name, o);
-      const held = await acquireRig([r], lockDir(), 0, wait, "--wait");
+      const wait = milliseconds(o.wait, "--wait");
+      const r = await labRig(name, o);
+      const held = await acquireRig([r], rigLockDir(), 0, wait, "--wait");
       const release = async () => {
         await held.release();
         process.exit(0);
       };
       process.once("SIGINT", () => void release());
       process.once("SIGTERM", () => void release());
-      console.log(`zt-hil: rig ${r.name} locked by pid ${process.pid} (${join(lockDir(), `${r.name}.lock`)}); Ctrl-C releases it`);
+      console.log(`zt-hil: rig ${r.name} locked by pid ${process.pid} (${join(rigLockDir(), `${r.name}.lock`)}); Ctrl-C releases it`);
       setInterval(() => undefined, 2 ** 30); // hold on until a signal
     });
 }

@@ -3,12 +3,13 @@
  * optionally the kit's console log and the cloud's events, show — each finding with its evidence
  * (connection number, alert, message times) so an engineer can check it in Wireshark. Recognisers read
  * what any peer writes (an alert is an alert, whoever sent it), so they work on captures of AWS,
- * OpenSSL or zt-hil's emulator alike. Several faults look the same on the wire (an expired device
- * certificate and one not yet valid share TLS's certificate_expired alert): a finding then names them
- * all, and the cloud's events, when given, pick one.
+ * OpenSSL or zt-hil's emulator alike. Several faults look the same on the wire (a JITR Lambda that is
+ * off, one that fails and a revoked certificate all end in the server's alert after the handshake): a
+ * finding then names them all, and the cloud's events, when given, pick one.
  */
 import type { CloudEvent } from "../cloud/cloud-backend.ts";
 import type { CaptureReport, TlsConnectionReport } from "../analysis/analyze-capture.ts";
+import { lastMessageBefore } from "../analysis/diagnose.ts";
 
 export interface Finding {
   /** Catalog entries this evidence fits, most likely first. */
@@ -32,7 +33,6 @@ const ms = (t: number) => `${Math.round(t)} ms`;
 /** A capture time (seconds from the first packet) as the evidence shows it: "+1.234 s". */
 const at = (t: number) => `+${t.toFixed(3)} s`;
 const conn = (c: TlsConnectionReport) => `connection #${c.index} (${c.client} → ${c.server})`;
-const lastBefore = (c: TlsConnectionReport, side: "client" | "server", time: number) => c.messages.filter((m) => m.from === side && m.type !== "Alert" && m.time <= time).at(-1);
 /**
  * The server's refusal of a completed handshake: a fatal alert that says "not this certificate" (or one
  * that could not be decrypted), not the close_notify of an orderly close, not certificate_expired
@@ -51,7 +51,7 @@ function alerted(report: CaptureReport, side: "client" | "server", names: string
   for (const c of report.connections) {
     const a = c.alerts[0];
     if (!a || a.from !== side || !a.description || !names.includes(a.description)) continue;
-    out.push({ c, alert: a.description, after: lastBefore(c, side === "server" ? "client" : "server", a.time)?.type ?? "nothing", time: a.time });
+    out.push({ c, alert: a.description, after: lastMessageBefore(c, side === "server" ? "client" : "server", a.time)?.type ?? "nothing", time: a.time });
   }
   return out;
 }
@@ -65,7 +65,7 @@ function fromCapture(report: CaptureReport): Finding[] {
     const noGroups = strict.filter((x) => !x.c.extensions.some((e) => e.name === "supported_groups"));
     const x = strict[0]!;
     found.push({
-      faults: noGroups.length ? ["strict-tls"] : ["strict-tls"],
+      faults: ["strict-tls"],
       summary: `server alert ${x.alert} right after a ClientHello${noGroups.length ? " without supported_groups" : ""}: a strict TLS stack refuses the kit's hello`,
       evidence: strict.slice(0, 3).map((y) => `${conn(y.c)}: ClientHello (extensions: ${y.c.extensions.map((e) => e.name).join(", ") || "none"}), server alert ${y.alert} at ${at(y.time)}`).concat(strict.length > 3 ? [`… and ${strict.length - 3} more connection(s) the same`] : []),
     });
@@ -149,16 +149,14 @@ function fromCapture(report: CaptureReport): Finding[] {
   }
 
   // A flow that died silently: the kit keeps sending, nothing comes back, nobody closes.
-  const silent = all.filter((c) => {
-    if (!c.handshakeComplete || c.closed) return false;
+  const silent = all.flatMap((c) => {
+    if (!c.handshakeComplete || c.closed) return [];
     const lastServer = c.messages.filter((m) => m.from === "server").at(-1)?.time ?? 0;
     const after = c.messages.filter((m) => m.from === "client" && m.type === "ApplicationData" && m.time > lastServer);
-    return after.length > 0 && after.at(-1)!.time - lastServer >= 2;
+    return after.length > 0 && after.at(-1)!.time - lastServer >= 2 ? [{ c, lastServer, after }] : [];
   });
   if (silent.length) {
-    const c = silent.at(-1)!;
-    const lastServer = c.messages.filter((m) => m.from === "server").at(-1)!.time;
-    const after = c.messages.filter((m) => m.from === "client" && m.type === "ApplicationData" && m.time > lastServer);
+    const { c, lastServer, after } = silent.at(-1)!;
     found.push({
       faults: ["keepalive-lost"],
       summary: `the kit kept sending into a silent connection: ${after.length} record(s) up to ${ms((after.at(-1)!.time - lastServer) * 1000)} after the server's last, no answer and no close — a NAT or firewall dropped the idle flow (v2.2.5 never times out a missing PINGRESP)`,

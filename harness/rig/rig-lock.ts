@@ -17,6 +17,11 @@ export class InfrastructureError extends ZtError {
   }
 }
 
+/** Where a project's rig locks live: the suite's workers, `zt-hil rig` and other hosts sharing the folder agree on it. */
+export function rigLockDir(root = process.cwd()): string {
+  return join(root, ".zt-hil", "locks");
+}
+
 export interface HeldRig {
   rig: Rig;
   release(): Promise<void>;

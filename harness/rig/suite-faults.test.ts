@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { acquireRig } from "./rig-lock.ts";
+import { acquireRig, rigLockDir } from "./rig-lock.ts";
 import type { Rig } from "../config/lab-schema.ts";
 import { hostname } from "node:os";
 import { failedSteps, nestedRigName, nestedRun, onlyResult, type JsonStep } from "../testing/nested-run.ts";
@@ -69,7 +69,7 @@ test("ZT_FAULTS=jitr-lambda-off: the activation step fails, naming the Lambda th
 
 test("a rig another process holds: the run waits ZT_RIG_WAIT_MS, then fails as [infrastructure] naming the holder", async ({}, info) => {
   test.setTimeout(120_000);
-  const held = await acquireRig([{ name: nestedRigName(info) } as Rig], join(process.cwd(), ".zt-hil", "locks"), 0, 0);
+  const held = await acquireRig([{ name: nestedRigName(info) } as Rig], rigLockDir(), 0, 0);
   try {
     const r = await nestedRun("specs/power-cycle.spec.ts", { ZT_RIG_WAIT_MS: "1500" }, info);
     expect(r.code).toBe(1);
