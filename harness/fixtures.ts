@@ -18,6 +18,8 @@ import { expect as tlsExpect } from "./analysis/matchers.ts";
 import type { Budget, BudgetClass } from "./config/budget-schema.ts";
 import type { Lab } from "./config/lab-schema.ts";
 import { budgetsFor, labFile, loadBudgets, loadLab } from "./config/load.ts";
+import { rigVariant } from "./config/variants.ts";
+import { ConfigError } from "./errors.ts";
 import { openCloud, type CloudBackend, type CloudEvent } from "./cloud/cloud-backend.ts";
 import { expect as latencyExpect } from "./latency/matchers.ts";
 import { scaleBudget } from "./latency/stats.ts";
@@ -36,6 +38,8 @@ import { diagnoseWith, step } from "./steps.ts";
 import { UpdateCACertificateCommand } from "@aws-sdk/client-iot";
 
 export interface WorkerFixtures {
+  /** The project's rig variant (playwright.config.ts); null: any rig of the lab. */
+  variant: string | null;
   lab: Lab;
   labFaults: LabFaults;
   cloud: CloudBackend;
@@ -73,6 +77,7 @@ function scaledBudgets(b: BudgetClass, scale: number): BudgetClass {
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
+  variant: [null, { scope: "worker", option: true }],
   lab: [async ({}, use) => use(loadLab(labFile(root))), { scope: "worker" }],
   labFaults: [async ({}, use) => use(parseLabFaults(process.env.ZT_FAULTS)), { scope: "worker" }],
   cloud: [
@@ -110,8 +115,11 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: "worker", auto: true },
   ],
   rig: [
-    async ({ lab, cloud, labFaults }, use, workerInfo) => {
-      const held = await acquireRig(lab.rigs, rigLockDir(root), workerInfo.workerIndex, RIG_WAIT_MS);
+    async ({ lab, cloud, labFaults, variant }, use, workerInfo) => {
+      // The variant's pool: any of its rigs will do, whichever is free.
+      const pool = variant === null ? lab.rigs : lab.rigs.filter((r) => rigVariant(r) === variant);
+      if (!pool.length) throw new ConfigError(labFile(root), `no rig of variant ${variant} (the lab changed since the run started?)`);
+      const held = await acquireRig(pool, rigLockDir(root), workerInfo.parallelIndex, RIG_WAIT_MS);
       try {
         const rig = await openRig(held.rig, cloud, { stateRoot: join(stateRoot, "rigs"), faults: labFaults });
         await use(rig);
@@ -198,7 +206,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ rig, labFaults }, use, testInfo) => {
       await use();
       // After the test: the kit has told its firmware, WINC version and serial by now.
-      const facts = { ...rig.facts(), lab: relative(root, labFile(root)), faults: labFaults.names.join(",") || "none", "budget scale": process.env.ZT_BUDGET_SCALE ?? "1" };
+      const facts = { ...rig.facts(), variant: rigVariant(rig.rig), lab: relative(root, labFile(root)), faults: labFaults.names.join(",") || "none", "budget scale": process.env.ZT_BUDGET_SCALE ?? "1" };
       for (const [type, description] of Object.entries(facts)) {
         testInfo.annotations.push({ type, description });
         await allure.label(type.replace(/ /g, "_"), description);

@@ -108,11 +108,18 @@ export const Cloud = z.discriminatedUnion("kind", [
 
 export const Rig = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes"),
+  /**
+   * The rig's place in the matrix (harness/config/variants.ts): default `<generation>/<winc>`. Rigs of one
+   * variant form a pool; every spec runs once per variant.
+   */
+  variant: z.string().regex(/^[a-z0-9][a-z0-9./-]*$/, "lowercase letters, digits, dots, slashes and dashes").optional(),
   /** Budget class in budgets.yaml that applies to this rig. */
   class: z.string().min(1),
   kit: z.object({
     transport: KitTransport,
     console: ConsoleTransport,
+    /** The kit generation: the Zero Touch kit (AT88CKECC-AWS-XSTK-B). */
+    generation: z.enum(["zt-kit"]).default("zt-kit"),
     /** The kit's firmware; the twin models v2.2.5 (the only published Zero Touch firmware for this kit). */
     firmware: z.enum(["2.2.5"]).default("2.2.5"),
     /** The WINC1500 firmware: 19.5.2 is what v2.2.5 requires; 19.4.4 is the seed capture's; 19.6 is newer. */

@@ -99,7 +99,7 @@ test("`--list` under CI=true exits 0 and writes no report; the CI gate fails a r
       return null;
     }
   })();
-  const list = runStatus("npx", ["playwright", "test", "--list", "--project=hil"], { env: { ...process.env, CI: "true" } });
+  const list = runStatus("npx", ["playwright", "test", "--list", "--project=hil:*"], { env: { ...process.env, CI: "true" } });
   expect(list.status).toBe(0);
   expect(list.stdout).toMatch(/Total: \d+ tests? in \d+ files?/);
   const after = (() => {

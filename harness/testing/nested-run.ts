@@ -35,28 +35,26 @@ export interface NestedOptions {
   bus?: boolean;
   /** The lab's cloud section (YAML flow mapping); default the in-process emulator. */
   cloud?: string;
+  /** A lab file of the caller's instead of the one-rig lab (rig names must be the test's own). */
+  lab?: string;
+  /** A folder of the test's output for this run's reports and results (several runs in one test). */
+  dir?: string;
 }
 
 export function nestedRun(spec: string | string[], env: Record<string, string>, info: ReturnType<typeof test.info>, opts: NestedOptions = {}): Promise<NestedRun> {
-  const { extra = [], reporter, timing = "instant", bus = false, cloud = "{ kind: emulator }" } = opts;
+  const { extra = [], reporter, timing = "instant", bus = false, cloud = "{ kind: emulator }", dir = "" } = opts;
   const name = nestedRigName(info);
-  const lab = info.outputPath("lab.yaml");
-  const reports = info.outputPath("reports");
-  writeFileSync(
-    lab,
-    `version: 1
-cloud: ${cloud}
-pki: { dir: ${JSON.stringify(info.outputPath("pki"))} }
-rigs:
-  - name: ${name}
+  const lab = opts.lab ?? info.outputPath("lab.yaml");
+  const reports = info.outputPath(dir, "reports");
+  const rigYaml = `  - name: ${name}
     class: virtual
     kit: { transport: { kind: virtual, timing: ${timing} }, console: { kind: virtual } }
     power: { kind: virtual }
     capture: { kind: recorder }
-${bus ? "    bus: { kind: virtual }\n" : ""}`,
-  );
+${bus ? "    bus: { kind: virtual }\n" : ""}`;
+  if (!opts.lab) writeFileSync(lab, `version: 1\ncloud: ${cloud}\npki: { dir: ${JSON.stringify(info.outputPath("pki"))} }\nrigs:\n${rigYaml}`);
   return new Promise((resolve) => {
-    const child = spawn("npx", ["playwright", "test", "--project=hil", ...[spec].flat(), ...(reporter ? [`--reporter=${reporter}`] : []), `--output=${info.outputPath("results")}`, ...extra], {
+    const child = spawn("npx", ["playwright", "test", "--project=hil:*", ...[spec].flat(), ...(reporter ? [`--reporter=${reporter}`] : []), `--output=${info.outputPath(dir, "results")}`, ...extra], {
       env: { ...process.env, ...env, ZT_LAB: lab, ZT_REPORTS_DIR: reports },
       stdio: ["ignore", "pipe", "pipe"],
     });
