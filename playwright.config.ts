@@ -8,7 +8,8 @@
  * Reports go to ZT_REPORTS_DIR (default reports/): list on the terminal, HTML (html/), JSON
  * (results.json), JUnit (junit.xml), Allure results (allure-results/, this run only, with the kept
  * history and the run's environment, executor and categories; `npm run report` builds the site), and
- * for a `--shard=i/n` run the blob report (blob/report-i.zip) that `playwright merge-reports` joins.
+ * the run's measurements in the trend history (history/, trends/index.html; ZT_TREND_GATE fails a
+ * regression; harness/latency/trends.ts), and for a `--shard=i/n` run the blob report (blob/report-i.zip) that `playwright merge-reports` joins.
  * Under CI=true the guard reporter turns any skipped test into a failed run (and .ci/run's gate reads
  * results.json itself).
  */
@@ -66,6 +67,7 @@ export default defineConfig<object, { variant: string | null }>({
         ["json", { outputFile: join(reports, "results.json") }],
         ["junit", { outputFile: join(reports, "junit.xml") }],
         ["allure-playwright", { resultsDir: join(reports, "allure-results") }],
+        ["./reports/trend-reporter.ts", { reportsDir: reports }],
         ["./reports/ci-guard-reporter.ts", { reportsDir: reports }],
         ...(sharded ? [["blob", { outputDir: join(reports, "blob") }] as ["blob", { outputDir: string }]] : []),
       ],

@@ -21,7 +21,8 @@ import { budgetsFor, labFile, loadBudgets, loadLab } from "./config/load.ts";
 import { rigVariant } from "./config/variants.ts";
 import { ConfigError } from "./errors.ts";
 import { openCloud, type CloudBackend, type CloudEvent } from "./cloud/cloud-backend.ts";
-import { expect as latencyExpect } from "./latency/matchers.ts";
+import { expect as latencyExpect, takeMeasurements } from "./latency/matchers.ts";
+import { historyDir, MEASUREMENT_ATTACHMENT, readRuns, trendChart } from "./latency/trends.ts";
 import { scaleBudget } from "./latency/stats.ts";
 import { loadOrInitPki, type Pki } from "./pki/pki-dir.ts";
 import { parseLabFaults, type LabFaults } from "./faults/lab-faults.ts";
@@ -55,12 +56,14 @@ export interface TestFixtures {
   budgets: BudgetClass;
   consoleLog: void;
   facts: void;
+  trend: void;
 }
 
 const root = process.cwd();
 /** How long a worker waits for a rig another process holds before failing as [infrastructure]. */
 const RIG_WAIT_MS = Number(process.env.ZT_RIG_WAIT_MS ?? 600_000);
 const stateRoot = resolve(root, ".zt-hil");
+const reportsDir = process.env.ZT_REPORTS_DIR ?? "reports";
 
 const failed = (info: TestInfo) => info.status !== info.expectedStatus;
 
@@ -211,6 +214,30 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         testInfo.annotations.push({ type, description });
         await allure.label(type.replace(/ /g, "_"), description);
       }
+    },
+    { auto: true },
+  ],
+  // What the test held against budgets goes to the trend history (reports/trend-reporter.ts), and the
+  // report shows each figure's trend over the runs on record with tonight's value last.
+  trend: [
+    async ({ rig }, use, testInfo) => {
+      await use();
+      const measurements = takeMeasurements(testInfo.testId);
+      if (!measurements.length) return;
+      await testInfo.attach(MEASUREMENT_ATTACHMENT, { body: JSON.stringify(measurements), contentType: "application/json" });
+      const variant = rigVariant(rig.rig);
+      let runs: ReturnType<typeof readRuns>;
+      try {
+        runs = readRuns(historyDir(reportsDir));
+      } catch (err) {
+        await testInfo.attach("latency trends", { body: `no trend: ${(err as Error).message}`, contentType: "text/plain" });
+        return;
+      }
+      const now = new Date().toISOString();
+      const charts = measurements.map((m) =>
+        trendChart(`${variant} — ${m.operation}`, [...runs.flatMap((r) => (r.variants[variant]?.measurements[m.operation] ? [{ run: r.run, time: r.time, m: r.variants[variant]!.measurements[m.operation]! }] : [])), { run: "this run", time: now, m }]),
+      );
+      await testInfo.attach("latency trends (HTML)", { body: `<!doctype html><meta charset="utf-8"><title>latency trends</title>\n${charts.join("\n")}\n`, contentType: "text/html" });
     },
     { auto: true },
   ],

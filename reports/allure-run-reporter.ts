@@ -107,11 +107,11 @@ function executor(build: Build): Record<string, unknown> {
   };
 }
 
-function version(): string {
+export function version(): string {
   return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 }
 
-function gitSha(): string {
+export function gitSha(): string {
   try {
     return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || "unknown";
   } catch {
