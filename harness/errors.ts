@@ -17,6 +17,13 @@ export class ZtError extends Error {
   }
 }
 
+/** The rig (or the lab around it) is unusable: not a verdict on the kit. Messages start "[infrastructure]"; CLI exit 3. */
+export class InfrastructureError extends ZtError {
+  constructor(where: string, message: string) {
+    super(`[infrastructure] ${where}`, message, { exitCode: 3 });
+  }
+}
+
 /** A lab or budget file that cannot be used. */
 export class ConfigError extends ZtError {}
 

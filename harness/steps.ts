@@ -7,7 +7,7 @@
  * connection and what the cloud refused) and puts its answer first, the waited-for thing after.
  */
 import { test } from "@playwright/test";
-import { InfrastructureError } from "./rig/rig-lock.ts";
+import { InfrastructureError } from "./errors.ts";
 
 export type StepRunner = <T>(title: string, body: () => Promise<T>) => Promise<T>;
 

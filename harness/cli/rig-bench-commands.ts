@@ -75,7 +75,7 @@ export function registerRigBenchCommands(rig: Command): void {
       const timeout = o.timeout === undefined ? null : milliseconds(o.timeout, "--timeout");
       const r = await labRig(name, o);
       if (r.kit.console.kind === "virtual") throw new ZtError(r.name, "a virtual rig's console is served by `zt-hil rig virtual` (its ready line names it); describe it in a lab file as { kind: tcp, port: N }");
-      const [{ KitConsole }, { InfrastructureError }] = await Promise.all([import("../console/kit-console.ts"), import("../rig/rig-lock.ts")]);
+      const [{ KitConsole }, { InfrastructureError }] = await Promise.all([import("../console/kit-console.ts"), import("../errors.ts")]);
       let con;
       try {
         con = await KitConsole.open(r);

@@ -11,13 +11,19 @@ import { PowerError, type PowerDriver } from "./power-driver.ts";
 
 const OFF_PAUSE_MS = 1000;
 
-function runCommand(cmd: string, args: string[], what: string): Promise<void> {
+/** Run a switching command; a failure names the command line and what it said (uhubctl says it on stdout). */
+function runCommand(cmd: string, args: string[], what: string, explain: (output: string) => string | null = () => null, shown = [cmd, ...args].join(" ")): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     child.on("error", (err) => reject(new PowerError(what, `cannot run ${cmd}: ${err.message}`)));
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new PowerError(what, `${cmd} exited ${code}: ${stderr.trim().split("\n").at(-1) ?? ""}`))));
+    child.on("exit", (code) => {
+      if (code === 0) return resolve();
+      const said = output.trim().split("\n")[0] ?? "";
+      reject(new PowerError(what, `\`${shown}\` exited ${code}: ${explain(output) ?? (said || "(no output)")}`));
+    });
   });
 }
 
@@ -60,8 +66,15 @@ export class UhubctlPower extends BaseDriver {
     super();
     this.description = `uhubctl hub ${hub} port ${port}`;
   }
+  /** The command line for a state: the hub by its location (`-l 1-1.4`), one port, the action. */
+  commandLine(state: "on" | "off"): string[] {
+    return ["uhubctl", "-l", this.hub, "-p", String(this.port), "-a", state];
+  }
   protected set(state: "on" | "off"): Promise<void> {
-    return runCommand("uhubctl", ["-l", this.hub, "-p", String(this.port), "-a", state], this.description);
+    const [cmd, ...args] = this.commandLine(state);
+    return runCommand(cmd!, args, this.description, (out) =>
+      /No compatible devices detected/.test(out) ? `no hub with per-port power switching at location ${this.hub} (is the hub attached, is it one uhubctl supports, may this user write to it?): "${out.trim().split("\n")[0]}"` : null,
+    );
   }
 }
 
@@ -71,7 +84,7 @@ export class CommandPower extends BaseDriver {
     super();
   }
   protected set(state: "on" | "off"): Promise<void> {
-    return runCommand("sh", ["-c", this.commands[state]], `${this.description} (${state})`);
+    return runCommand("sh", ["-c", this.commands[state]], `${this.description} (${state})`, undefined, this.commands[state]);
   }
 }
 

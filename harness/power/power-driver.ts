@@ -4,11 +4,13 @@
  *
  * Contract: on() and off() resolve once the state is applied (a driver that cannot know waits its
  * documented settle time); cycle() is off, a pause long enough for the rig to lose power, then on.
- * Every call is a logged step. A failure is a PowerError naming the driver and what it tried.
+ * Every call is a logged step. A failure is a PowerError (an infrastructure error) naming the driver and
+ * what it tried.
  */
-import { ZtError } from "../errors.ts";
+import { InfrastructureError } from "../errors.ts";
 
-export class PowerError extends ZtError {}
+/** The rig's power switch failed: the bench, not the kit ("[infrastructure]", CLI exit 3). */
+export class PowerError extends InfrastructureError {}
 
 export interface PowerDriver {
   readonly description: string;

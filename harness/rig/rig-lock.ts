@@ -8,14 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
 import type { Rig } from "../config/lab-schema.ts";
-import { ZtError } from "../errors.ts";
-
-/** The rig (or the lab around it) is unusable: not a verdict on the kit. Messages start "[infrastructure]"; CLI exit 3. */
-export class InfrastructureError extends ZtError {
-  constructor(where: string, message: string) {
-    super(`[infrastructure] ${where}`, message, { exitCode: 3 });
-  }
-}
+import { InfrastructureError } from "../errors.ts";
 
 /** Where a project's rig locks live: the suite's workers, `zt-hil rig` and other hosts sharing the folder agree on it. */
 export function rigLockDir(root = process.cwd()): string {

@@ -21,7 +21,7 @@ import { jsonLineClient } from "../transport/json-lines.ts";
 import { NodeHidReportLink, TcpReportLink } from "../transport/report-link.ts";
 import { VirtualKit } from "../../rigs/virtual-kit/virtual-kit.ts";
 import { servePorts, type ServedPorts } from "../../rigs/virtual-kit/ports.ts";
-import { InfrastructureError } from "./rig-lock.ts";
+import { InfrastructureError } from "../errors.ts";
 import { SigrokCapture, type BusCapture } from "../bus/bus-capture.ts";
 import { BusTrace } from "../../rigs/virtual-kit/atecc508a/bus-trace.ts";
 import { NO_FAULTS, type FaultSettings } from "../faults/catalog.ts";
