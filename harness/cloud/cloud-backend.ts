@@ -1,7 +1,8 @@
 /**
- * The cloud seam: what the suite needs of an AWS IoT account, with three bindings: the in-process
- * emulator (default lab), a remote emulator (`zt-hil emulator` or its container on another host), and
- * real AWS IoT (default credential chain). The kit and the harness reach all three through the same
+ * The cloud seam: what the suite needs of an AWS IoT account, with four bindings: the in-process
+ * emulator (default lab), a remote emulator (`zt-hil emulator` or its container on another host), the
+ * emulator's image in a container testcontainers starts for the worker, and real AWS IoT (default
+ * credential chain). The kit and the harness reach all three through the same
  * @aws-sdk clients; only the emulators can also report what happened inside (events) and hand over
  * TLS key logs.
  *
@@ -137,18 +138,37 @@ export class RemoteEmulatorCloud implements CloudBackend {
   readonly endpointName: string;
   readonly serverTrustPem: string;
 
-  constructor(private readonly cfg: Extract<Lab["cloud"], { kind: "remote-emulator" }>) {
-    this.description = `remote emulator ${cfg.apiEndpoint}`;
+  constructor(
+    private readonly cfg: { apiEndpoint: string; mqtt: { host: string; port: number }; endpointName: string; serverTrustPem: string },
+    /** Stops what this binding started (the container), after the clients. */
+    private readonly stop: () => Promise<void> = async () => {},
+    description = `remote emulator ${cfg.apiEndpoint}`,
+  ) {
+    this.description = description;
     const opts = { endpoint: cfg.apiEndpoint, region: "us-east-1", credentials: EMULATOR_CREDENTIALS };
     this.iot = new IoTClient(opts);
     this.data = new IoTDataPlaneClient(opts);
-    this.mqtt = hostPort(cfg.mqttEndpoint, 8883);
-    this.endpointName = cfg.endpointName ?? this.mqtt.host;
+    this.mqtt = cfg.mqtt;
+    this.endpointName = cfg.endpointName;
+    this.serverTrustPem = cfg.serverTrustPem;
+  }
+
+  static fromLab(cfg: Extract<Lab["cloud"], { kind: "remote-emulator" }>): RemoteEmulatorCloud {
+    const mqtt = hostPort(cfg.mqttEndpoint, 8883);
+    let serverTrustPem: string;
     try {
-      this.serverTrustPem = readFileSync(cfg.serverCaFile, "utf8");
+      serverTrustPem = readFileSync(cfg.serverCaFile, "utf8");
     } catch (err) {
       throw new CloudError(cfg.serverCaFile, `cannot read the emulator's server CA: ${(err as NodeJS.ErrnoException).code}`);
     }
+    return new RemoteEmulatorCloud({ apiEndpoint: cfg.apiEndpoint, mqtt, endpointName: cfg.endpointName ?? mqtt.host, serverTrustPem });
+  }
+
+  /** The emulator image in a container of this worker's, started by testcontainers (harness/cloud/emulator/container.ts). */
+  static async inContainer(cfg: Extract<Lab["cloud"], { kind: "container" }>): Promise<RemoteEmulatorCloud> {
+    const { startEmulatorContainer } = await import("./emulator/container.ts");
+    const c = await step(`start the emulator container (${cfg.image}, testcontainers)`, () => startEmulatorContainer({ image: cfg.image, endpoint: cfg.endpoint }));
+    return new RemoteEmulatorCloud({ apiEndpoint: c.apiEndpoint, mqtt: c.mqtt, endpointName: cfg.endpoint, serverTrustPem: c.serverCaPem }, c.stop, `emulator container ${cfg.image} (${c.container.getId().slice(0, 12)}) at ${c.apiEndpoint}`);
   }
 
   private async get(path: string): Promise<Response> {
@@ -177,6 +197,7 @@ export class RemoteEmulatorCloud implements CloudBackend {
   async close() {
     this.iot.destroy();
     this.data.destroy();
+    await this.stop();
   }
 }
 
@@ -234,9 +255,10 @@ export async function openCloud(cfg: Lab["cloud"], faults: Partial<Faults> = {})
   switch (cfg.kind) {
     case "emulator":
       return InProcessEmulatorCloud.start(cfg, faults);
-    case "remote-emulator": {
-      const c = new RemoteEmulatorCloud(cfg);
-      if (Object.keys(faults).length) await c.setFaults(faults);
+    case "remote-emulator":
+    case "container": {
+      const c = cfg.kind === "container" ? await RemoteEmulatorCloud.inContainer(cfg) : RemoteEmulatorCloud.fromLab(cfg);
+      if (Object.keys(faults).length) await c.setFaults(faults).catch(async (err: unknown) => (await c.close(), Promise.reject(err)));
       return c;
     }
     case "aws":

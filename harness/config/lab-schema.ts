@@ -103,6 +103,12 @@ export const Cloud = z.discriminatedUnion("kind", [
     endpointName: HostName.optional(),
     serverCaFile: z.string().min(1),
   }),
+  /** The emulator image (scripts/docker-lab up builds it) in a container testcontainers starts, one per worker. */
+  z.object({
+    kind: z.literal("container"),
+    image: z.string().min(1).default("zt-hil/emulator:latest"),
+    endpoint: HostName.default("ats.iot.zt-hil.test"),
+  }),
   z.object({ kind: z.literal("aws"), region: z.string().min(1), profile: z.string().optional() }),
 ]);
 
