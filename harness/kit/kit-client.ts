@@ -4,7 +4,7 @@
  * (`board:app`, ids counting from 0). A wrong reply is a KitProtocolError naming the request; an echo
  * (what firmware v2.2.5 sends for b:v, b:f, b:d and requests it cannot parse) says so.
  */
-import { ZtError } from "../errors.ts";
+import { InfrastructureError, ZtError } from "../errors.ts";
 import type { ReportLink } from "../transport/report-link.ts";
 import { LineAssembler, REPLY, toReports } from "./hid-framing.ts";
 
@@ -46,7 +46,17 @@ export class KitClient {
     link.on("report", (r) => {
       for (const l of this.assembler.push(r)) if (l !== null) this.deliver(l);
     });
-    link.on("close", () => this.waiting?.(null));
+    link.on("close", (reason: string) => {
+      this.gone = reason;
+      this.waiting?.(null);
+    });
+  }
+
+  /** Why the link closed, when it did: a kit that vanishes mid-run is the rig's failure, not a verdict. */
+  private gone: string | null = null;
+
+  private rigGone(request: string): InfrastructureError {
+    return new InfrastructureError(this.link.description, `the kit's link closed (${this.gone}) before it answered ${request.slice(0, 60)}: the rig is gone mid-run (unplugged, a hub reset, the twin stopped)`);
   }
 
   private deliver(line: string): void {
@@ -76,8 +86,16 @@ export class KitClient {
   exchange(line: string, timeoutMs = this.timeoutMs): Promise<string> {
     const run = async (): Promise<string> => {
       this.transcript.push({ time: Date.now(), dir: ">", line: line.length > 200 ? `${line.slice(0, 200)}…` : line });
-      for (const r of toReports(`${line}\n`, 0x04)) await this.link.write(r);
+      if (this.gone !== null) throw this.rigGone(line);
+      try {
+        for (const r of toReports(`${line}\n`, 0x04)) await this.link.write(r);
+      } catch (err) {
+        // A report the OS cannot hand to the device: the device is gone (the close may not have arrived yet).
+        this.gone ??= (err as Error).message.replace(/^.*?: /, "");
+        throw this.rigGone(line);
+      }
       const reply = await this.nextLine(timeoutMs);
+      if (reply === null && this.gone !== null) throw this.rigGone(line);
       if (reply === null) throw new KitProtocolError(this.link.description, `no reply within ${timeoutMs} ms to ${line.slice(0, 60)}`);
       this.transcript.push({ time: Date.now(), dir: "<", line: reply.length > 200 ? `${reply.slice(0, 200)}…` : reply });
       return reply;
@@ -115,6 +133,7 @@ export class KitClient {
       data = await this.ok(`board:app(${Buffer.from(json, "ascii").toString("hex")})`, timeoutMs);
     } catch (err) {
       // Name the method, not its hex: "kit app saveCredentials: no reply within 15000 ms".
+      if (err instanceof InfrastructureError && this.gone !== null) throw this.rigGone(`kit app ${method}`);
       if (err instanceof KitProtocolError && /no reply within/.test(err.message)) throw new KitProtocolError(`kit app ${method}`, `no reply within ${timeoutMs ?? this.timeoutMs} ms (${this.link.description})`);
       throw err;
     }

@@ -3,7 +3,7 @@ import { expect, test } from "@playwright/test";
 import { KitConsole } from "../console/kit-console.ts";
 import { CommandPower, ManualPower } from "../power/drivers.ts";
 import { openRig } from "./rig.ts";
-import { acquireRig } from "./rig-lock.ts";
+import { acquireRig, rigHolders } from "./rig-lock.ts";
 import { InfrastructureError } from "../errors.ts";
 import { Lab } from "../config/lab-schema.ts";
 import type { CloudBackend } from "../cloud/cloud-backend.ts";
@@ -57,4 +57,55 @@ test("the console keeps every line, escapes line noise and names the pattern it 
   await expect(c.expect(/never/, { timeoutMs: 300 })).rejects.toThrow(new RegExp(`console tcp:127\\.0\\.0\\.1:${port}: no line matching /never/ within 300 ms; last lines:`));
   await c.close();
   server.close();
+});
+
+test("a run killed with -9 leaves its rig lock behind; the next run on this host recovers it at once, not after the stale time", async ({}, info) => {
+  const { spawn } = await import("node:child_process");
+  const dir = info.outputPath("locks");
+  const holderScript = `import { acquireRig } from ${JSON.stringify(new URL("./rig-lock.ts", import.meta.url).pathname)};
+import { Lab } from ${JSON.stringify(new URL("../config/lab-schema.ts", import.meta.url).pathname)};
+const lab = Lab.parse(JSON.parse(process.argv[1]));
+await acquireRig([lab.rigs[0]], ${JSON.stringify(dir)}, 0, 1000);
+console.log("held");
+setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", holderScript, JSON.stringify(lab)], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => d.toString().includes("held") && resolve());
+    child.on("exit", (code) => reject(new Error(`holder exited ${code}`)));
+  });
+  await expect(acquireRig([lab.rigs[0]!], dir, 0, 300)).rejects.toThrow(new RegExp(`a held by pid ${child.pid} on `));
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+  const t0 = Date.now();
+  const held = await acquireRig([lab.rigs[0]!], dir, 0, 5000);
+  expect(held.rig.name).toBe("a");
+  expect(Date.now() - t0).toBeLessThan(2000);
+  await held.release();
+  expect(await rigHolders([lab.rigs[0]!], dir)).toEqual([{ rig: "a", holder: "free" }]);
+});
+
+test("a rig that dies mid-run (its USB cable pulled) fails the next kit call as [infrastructure], and its lock is released", async ({}, info) => {
+  test.setTimeout(60_000);
+  const { openCloud } = await import("../cloud/cloud-backend.ts");
+  const cloud = await openCloud(Lab.parse({ ...lab, rigs: [lab.rigs[0]] }).cloud);
+  const dir = info.outputPath("locks");
+  const rig = { ...lab.rigs[0]!, name: "dying", kit: { ...lab.rigs[0]!.kit, transport: { kind: "virtual" as const, timing: "instant" as const } } };
+  const held = await acquireRig([rig], dir, 0, 1000);
+  try {
+    const open = await openRig(rig, cloud, { stateRoot: info.outputPath("state") });
+    try {
+      expect((await open.control!({ cmd: "usb", state: "unplugged" })).ok).toBe(true);
+      const err = await open.kit.app("getStatus").then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(InfrastructureError);
+      expect((err as Error).message).toMatch(/^\[infrastructure\] hid tcp:127\.0\.0\.1:\d+: the kit's link closed \((connection closed|This socket has been ended by the other party)\) before it answered kit app getStatus: the rig is gone mid-run \(unplugged, a hub reset, the twin stopped\)$/);
+      // Plugged back, the kit is there again for whoever opens it next.
+      expect(await open.control!({ cmd: "usb", state: "plugged" })).toEqual({ ok: true, usb: "plugged" });
+    } finally {
+      await open.close();
+    }
+  } finally {
+    await held.release();
+    await cloud.close();
+  }
+  expect(await rigHolders([rig], dir)).toEqual([{ rig: "dying", holder: "free" }]);
 });

@@ -33,13 +33,26 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/**
+ * The kit's TARGET USB cable. Pulled (a person, a hub reset, a broken cable), the kit's HID device is
+ * gone: the host's open link closes and new opens are refused until it is plugged back. The kit keeps
+ * running on its own power (the EDBG USB), as a real kit does.
+ */
+interface UsbCable {
+  plugged: boolean;
+  readonly hosts: Set<Socket>;
+}
+
 /** The kit's IN reports go to the host that wrote last (one USB host has the device open at a time). */
-function hidServer(kit: VirtualKit): Server {
+function hidServer(kit: VirtualKit, cable: UsbCable): Server {
   let host: Socket | null = null;
   kit.on("hid", (report: Buffer) => {
     if (host && !host.destroyed) host.write(report);
   });
   return createServer((socket) => {
+    if (!cable.plugged) return void socket.destroy();
+    cable.hosts.add(socket);
+    socket.on("close", () => cable.hosts.delete(socket));
     socket.setNoDelay(true);
     let pending = Buffer.alloc(0);
     socket.on("data", (d: Buffer) => {
@@ -69,8 +82,13 @@ function consoleServer(kit: VirtualKit): Server {
 
 type ControlRequest = { cmd?: unknown; state?: unknown; button?: unknown; slowFactor?: unknown; crcErrors?: unknown; wakeFailures?: unknown; timing?: unknown };
 
-async function control(kit: VirtualKit, req: ControlRequest): Promise<Record<string, unknown>> {
+async function control(kit: VirtualKit, cable: UsbCable, req: ControlRequest): Promise<Record<string, unknown>> {
   switch (req.cmd) {
+    case "usb":
+      if (req.state !== "plugged" && req.state !== "unplugged") return { ok: false, error: 'usb needs "state": "plugged" | "unplugged"' };
+      cable.plugged = req.state === "plugged";
+      if (!cable.plugged) for (const h of cable.hosts) h.destroy();
+      return { ok: true, usb: req.state };
     case "power":
       if (req.state !== "on" && req.state !== "off" && req.state !== "cycle") return { ok: false, error: 'power needs "state": "on" | "off" | "cycle"' };
       kit.power(req.state);
@@ -107,11 +125,11 @@ async function control(kit: VirtualKit, req: ControlRequest): Promise<Record<str
       return { ok: true, faults: { ...f, timing: kit.chip.timing } };
     }
     default:
-      return { ok: false, error: `unknown cmd ${JSON.stringify(req.cmd)} (power, press, leds, status, fault)` };
+      return { ok: false, error: `unknown cmd ${JSON.stringify(req.cmd)} (power, press, leds, status, fault, usb)` };
   }
 }
 
-function controlServer(kit: VirtualKit): Server {
+function controlServer(kit: VirtualKit, cable: UsbCable): Server {
   return createServer((socket) => {
     let buf = "";
     let queue = Promise.resolve();
@@ -124,7 +142,7 @@ function controlServer(kit: VirtualKit): Server {
         queue = queue.then(async () => {
           let reply: Record<string, unknown>;
           try {
-            reply = await control(kit, JSON.parse(text) as ControlRequest);
+            reply = await control(kit, cable, JSON.parse(text) as ControlRequest);
           } catch (err) {
             reply = { ok: false, error: err instanceof SyntaxError ? `not JSON: ${text.slice(0, 80)}` : String(err) };
           }
@@ -172,7 +190,8 @@ const closeServer = (s: Server) =>
 
 export async function servePorts(kit: VirtualKit, spec: { hid: number; console: ConsoleSpec; control: number; host?: string }): Promise<ServedPorts> {
   const host = spec.host ?? "127.0.0.1";
-  const servers = [tracked(hidServer(kit)), tracked(consoleServer(kit)), tracked(controlServer(kit))];
+  const cable: UsbCable = { plugged: true, hosts: new Set() };
+  const servers = [tracked(hidServer(kit, cable)), tracked(consoleServer(kit)), tracked(controlServer(kit, cable))];
   const ports: number[] = [];
   const wanted = [["HID", spec.hid], ["console", spec.console.kind === "tcp" ? spec.console.port : 0], ["control", spec.control]] as const;
   let socat: ChildProcess | null = null;
