@@ -41,7 +41,7 @@ test("the README promises only what exists: npm scripts, paths, zt-hil commands"
   for (const s of npmRuns) expect(scripts, `README runs "npm run ${s}"`).toContain(s);
   const paths = [...readme.matchAll(/`((?:harness|rigs|specs|scripts|reports|docker|bin|\.ci)\/[A-Za-z0-9_./-]*)`/g)].map((m) => m[1]!.replace(/\/$/, ""));
   expect(paths.length).toBeGreaterThan(10);
-  for (const p of paths.filter((x) => !/^reports\/(html|results\.json|junit\.xml|allure-(results|report|history))/.test(x))) expect(existsSync(p), `README names ${p}`).toBe(true);
+  for (const p of paths.filter((x) => !/^reports\/(html|results\.json|junit\.xml|allure-(results|report|history)|blob|history|trends)/.test(x))) expect(existsSync(p), `README names ${p}`).toBe(true);
   const commands = [...readme.matchAll(/npx zt-hil ([a-z]+(?: [a-z-]+)?)/g)].map((m) => m[1]!.split(" "));
   expect(commands.length).toBeGreaterThan(5);
   for (const c of commands) {
