@@ -53,7 +53,8 @@ export interface FaultEntry {
   /** The kit's console lines it produces (v2.2.5). */
   console: string[];
   /** The spec that fails with it, the symptom its message names, and a pattern of that message. */
-  red: { spec: string; symptom: string; expect: RegExp };
+  /** The spec (and, where the spec has several tests, the title of the one that goes red) and its symptom. */
+  red: { spec: string; test?: string; symptom: string; expect: RegExp };
   /** How `analyze --diagnose` recognises it. */
   diagnose: string;
   apply(s: FaultSettings, value: number): void;
@@ -136,7 +137,7 @@ export const FAULTS: FaultEntry[] = [
     field: "a NAT or firewall drops the idle flow without a word: the kit's reports and PINGREQs vanish, no PINGRESP ever comes, and v2.2.5 never notices (its Paho keepalive() has no PINGRESP timeout), so the shadow goes stale",
     injectedBy: "recorder",
     console: [],
-    red: { spec: "shadow", symptom: "the kit's reports stop arriving", expect: /keepalive-lost: the kit kept sending into a silent connection/ },
+    red: { spec: "shadow", test: "desired LED", symptom: "the kit's reports stop arriving", expect: /keepalive-lost: the kit kept sending into a silent connection/ },
     diagnose: "capture: after a quiet spell the kit sends records that nothing answers, and nobody closes the connection",
     apply: (s, v) => void (s.link.idleDropMs = v),
   },

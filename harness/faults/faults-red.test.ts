@@ -23,7 +23,7 @@ for (const f of FAULTS) {
     test.setTimeout(240_000);
     const latency = f.red.spec === "crypto-latency";
     const env: Record<string, string> = { ZT_FAULTS: f.name, ZT_CONNECT_TIMEOUT_MS: "20000", ZT_JITR_TIMEOUT_MS: f.name === "lambda-delay" ? "30000" : "5000", ZT_POWER_CYCLES: "1" };
-    const r = await nestedRun(`specs/${f.red.spec}.spec.ts`, env, info, latency ? { timing: "datasheet", bus: true, extra: ["--grep", "I2C bus"] } : {});
+    const r = await nestedRun(`specs/${f.red.spec}.spec.ts`, env, info, latency ? { timing: "datasheet", bus: true, extra: ["--grep", "I2C bus"] } : f.red.test ? { extra: ["--grep", f.red.test] } : {});
     expect(r.code, r.output.slice(-2000)).toBe(1);
     const result = onlyResult(r);
     const message = result.errors.map((e) => e.message ?? "").join("\n");

@@ -56,6 +56,11 @@ export function scaleBudget(b: Budget, scale: number): Budget {
   return out;
 }
 
+/** Text for HTML and SVG. */
+export const escapeMarkup = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+/** One colour per budget figure, in every chart. */
+export const BUDGET_COLOURS = { p50: "#2a9d8f", p95: "#1f4e9c", max: "#b5179e" } as const;
+
 type Row = { summary: Summary; budget?: Budget | undefined };
 const fmt = (v: number | null | undefined) => (v === undefined || v === null ? "–" : String(Math.round(v * 100) / 100));
 const cells = ({ summary: s, budget: b }: Row) => [s.name, String(s.n), fmt(s.min), fmt(s.p50), fmt(s.p95), fmt(s.max), `${fmt(b?.p50)} / ${fmt(b?.p95)} / ${fmt(b?.max)}`, budgetFailures(s, b).length ? "over budget" : "ok"];
@@ -69,7 +74,7 @@ export function latencyTable(rows: Row[]): string {
 
 /** The same table as HTML, which the HTML report shows as a table. */
 export function latencyHtml(title: string, rows: Row[]): string {
-  const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const esc = escapeMarkup;
   const tr = (c: string[], tag: string) => `<tr>${c.map((x) => `<${tag}>${esc(x)}</${tag}>`).join("")}</tr>`;
   return `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><style>td,th{padding:2px 8px;text-align:right;font-family:sans-serif}td:first-child{text-align:left}</style><h3>${esc(title)}</h3><table>${tr(HEAD, "th")}${rows.map((r) => tr(cells(r), "td")).join("")}</table><p>${esc(FOOT)}</p>\n`;
 }
@@ -91,8 +96,7 @@ export function latencyChart(title: string, rows: Row[]): string {
   const height = axisY + 56;
   const maxV = Math.max(1, ...rows.flatMap((r) => [r.summary.max, r.budget?.max ?? 0, r.budget?.p95 ?? 0, r.budget?.p50 ?? 0]));
   const x = (v: number) => left + ((width - left - 30) * v) / maxV;
-  const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  const BUDGET_COLOURS = { p50: "#2a9d8f", p95: "#1f4e9c", max: "#b5179e" } as const;
+  const esc = escapeMarkup;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`, `<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`];
   rows.forEach(({ summary: s, budget: b }, i) => {
     const y = top + i * rowH;

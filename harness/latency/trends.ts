@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { Budget } from "../config/budget-schema.ts";
 import { ConfigError } from "../errors.ts";
-import type { Summary } from "./stats.ts";
+import { BUDGET_COLOURS, escapeMarkup, type Summary } from "./stats.ts";
 
 /** One operation's figures in one run (ms). */
 export interface Measurement {
@@ -152,7 +152,7 @@ export function trendChart(title: string, points: { run: string; time: string; m
   const maxV = Math.max(1, ...values, ...Object.values(budget));
   const x = (i: number) => left + (points.length <= 1 ? (width - left - right) / 2 : ((width - left - right) * i) / (points.length - 1));
   const y = (v: number) => bottom - ((bottom - top) * v) / maxV;
-  const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const esc = escapeMarkup;
   const line = (pick: (m: Measurement) => number, colour: string) =>
     `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map((p, i) => `${x(i).toFixed(1)},${y(pick(p.m)).toFixed(1)}`).join(" ")}"/>` +
     points.map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(pick(p.m)).toFixed(1)}" r="3" fill="${colour}"><title>${esc(`${p.time} ${pick(p.m)} ms`)}</title></circle>`).join("");
@@ -162,7 +162,6 @@ export function trendChart(title: string, points: { run: string; time: string; m
     `<line x1="${left}" x2="${width - right}" y1="${bottom}" y2="${bottom}" stroke="#000"/><line x1="${left}" x2="${left}" y1="${top}" y2="${bottom}" stroke="#000"/>`,
     `<text x="${left - 6}" y="${y(maxV) + 4}" text-anchor="end">${Math.round(maxV)}</text><text x="${left - 6}" y="${bottom + 4}" text-anchor="end">0 ms</text>`,
   ];
-  const BUDGET_COLOURS = { p50: "#2a9d8f", p95: "#1f4e9c", max: "#b5179e" } as const;
   for (const k of ["p50", "p95", "max"] as const) {
     const v = budget[k];
     if (v !== undefined) parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v)}" y2="${y(v)}" stroke="${BUDGET_COLOURS[k]}" stroke-dasharray="4,3"/><text x="${width - right}" y="${y(v) - 3}" text-anchor="end" fill="${BUDGET_COLOURS[k]}">budget ${k} ${v}</text>`);
@@ -182,7 +181,7 @@ export function trendPage(runs: RunRecord[]): string {
         const key = `${variant} — ${m.operation}`;
         series.set(key, [...(series.get(key) ?? []), { run: r.run, time: r.time, m }]);
       }
-  const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const esc = escapeMarkup;
   const table = runs.map((r) => `<tr><td>${esc(r.time)}</td><td>${esc(r.run)}</td><td>${esc(r.host)}</td><td>${esc(r.status)}</td><td>${Object.entries(r.variants).map(([v, x]) => `${esc(v)}: ${x.passed} passed, ${x.failed} failed`).join("<br>")}</td></tr>`).join("");
   return `<!doctype html><meta charset="utf-8"><title>zt-hil latency trends</title><style>body{font-family:sans-serif}td,th{padding:2px 8px}</style>
 <h2>zt-hil latency trends (${runs.length} runs)</h2>

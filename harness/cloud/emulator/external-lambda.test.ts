@@ -16,8 +16,12 @@ test.describe.configure({ mode: "parallel" });
 
 // The customer's files live outside zt-hil's tree, as they would: their SDK imports must resolve the way
 // Lambda's runtime resolves them, not through a node_modules above them.
-const LAMBDAS = mkdtempSync(join(tmpdir(), "zt-hil-customer-lambdas-"));
-cpSync(join(process.cwd(), "harness/testing/lambdas"), LAMBDAS, { recursive: true });
+// Made per group of tests a worker runs (afterAll ends a group, and the same worker may run another).
+let LAMBDAS = "";
+test.beforeAll(() => {
+  LAMBDAS = mkdtempSync(join(tmpdir(), "zt-hil-customer-lambdas-"));
+  cpSync(join(process.cwd(), "harness/testing/lambdas"), LAMBDAS, { recursive: true });
+});
 test.afterAll(() => rmSync(LAMBDAS, { recursive: true, force: true }));
 const cloud = (file: string, timeoutMs = 10_000) => `{ kind: emulator, jitrLambda: { file: ${JSON.stringify(join(LAMBDAS, file))}, timeoutMs: ${timeoutMs} } }`;
 
