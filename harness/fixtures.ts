@@ -22,7 +22,7 @@ import { rigVariant } from "./config/variants.ts";
 import { ConfigError } from "./errors.ts";
 import { openCloud, type CloudBackend, type CloudEvent } from "./cloud/cloud-backend.ts";
 import { expect as latencyExpect, takeMeasurements } from "./latency/matchers.ts";
-import { historyDir, MEASUREMENT_ATTACHMENT, readRuns, trendChart } from "./latency/trends.ts";
+import { figureSeries, historyDir, MEASUREMENT_ATTACHMENT, readRuns, trendChart } from "./latency/trends.ts";
 import { scaleBudget } from "./latency/stats.ts";
 import { loadOrInitPki, type Pki } from "./pki/pki-dir.ts";
 import { parseLabFaults, type LabFaults } from "./faults/lab-faults.ts";
@@ -235,7 +235,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       }
       const now = new Date().toISOString();
       const charts = measurements.map((m) =>
-        trendChart(`${variant} — ${m.operation}`, [...runs.flatMap((r) => (r.variants[variant]?.measurements[m.operation] ? [{ run: r.run, time: r.time, m: r.variants[variant]!.measurements[m.operation]! }] : [])), { run: "this run", time: now, m }]),
+        trendChart(`${variant} — ${m.operation}`, [...figureSeries(runs, variant, m.operation), { run: "this run", time: now, m }]),
       );
       await testInfo.attach("latency trends (HTML)", { body: `<!doctype html><meta charset="utf-8"><title>latency trends</title>\n${charts.join("\n")}\n`, contentType: "text/html" });
     },

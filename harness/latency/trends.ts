@@ -172,20 +172,24 @@ export function trendChart(title: string, points: { run: string; time: string; m
   return parts.join("\n");
 }
 
+/** One variant's figures of one operation across runs, oldest first (runs without it left out). */
+export function figureSeries(runs: RunRecord[], variant: string, operation: string): { run: string; time: string; m: Measurement }[] {
+  return runs.flatMap((r) => {
+    const m = r.variants[variant]?.measurements[operation];
+    return m ? [{ run: r.run, time: r.time, m }] : [];
+  });
+}
+
 /** The trend page: one chart per variant and operation over every run on record. */
 export function trendPage(runs: RunRecord[]): string {
-  const series = new Map<string, { run: string; time: string; m: Measurement }[]>();
-  for (const r of runs)
-    for (const [variant, rec] of Object.entries(r.variants))
-      for (const m of Object.values(rec.measurements)) {
-        const key = `${variant} — ${m.operation}`;
-        series.set(key, [...(series.get(key) ?? []), { run: r.run, time: r.time, m }]);
-      }
+  const keys = [...new Set(runs.flatMap((r) => Object.entries(r.variants).flatMap(([variant, rec]) => Object.keys(rec.measurements).map((op) => JSON.stringify([variant, op])))))]
+    .map((k) => JSON.parse(k) as [string, string])
+    .sort(([a, x], [b, y]) => `${a} — ${x}`.localeCompare(`${b} — ${y}`));
   const esc = escapeMarkup;
   const table = runs.map((r) => `<tr><td>${esc(r.time)}</td><td>${esc(r.run)}</td><td>${esc(r.host)}</td><td>${esc(r.status)}</td><td>${Object.entries(r.variants).map(([v, x]) => `${esc(v)}: ${x.passed} passed, ${x.failed} failed`).join("<br>")}</td></tr>`).join("");
   return `<!doctype html><meta charset="utf-8"><title>zt-hil latency trends</title><style>body{font-family:sans-serif}td,th{padding:2px 8px}</style>
 <h2>zt-hil latency trends (${runs.length} runs)</h2>
 <table><tr><th>started</th><th>run</th><th>host</th><th>status</th><th>variants</th></tr>${table}</table>
-${[...series].sort(([a], [b]) => a.localeCompare(b)).map(([key, points]) => trendChart(key, points)).join("\n")}
+${keys.map(([variant, op]) => trendChart(`${variant} — ${op}`, figureSeries(runs, variant, op))).join("\n")}
 `;
 }
